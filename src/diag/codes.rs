@@ -1,0 +1,251 @@
+//! The registry of diagnostic codes. Every code is stable: tests and users refer to it, and
+//! `rnnc explain CODE` prints its long text. A test checks that names are unique and that
+//! every code has a golden test under `tests/ui/`.
+
+/// A stable diagnostic code with its one-line summary and long explanation.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Code {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub explanation: &'static str,
+}
+
+macro_rules! codes {
+    ($( $id:ident = $name:literal, $summary:literal, $explanation:literal; )*) => {
+        $( pub static $id: Code = Code { name: $name, summary: $summary, explanation: $explanation }; )*
+        /// Every code, in declaration order.
+        pub static ALL: &[&Code] = &[ $( &$id, )* ];
+    };
+}
+
+/// Looks a code up by its full name (`rnnc::units::expected_time`) or its last part.
+pub fn lookup(name: &str) -> Option<&'static Code> {
+    ALL.iter().copied().find(|c| c.name == name).or_else(|| {
+        let mut hits = ALL
+            .iter()
+            .copied()
+            .filter(|c| c.name.ends_with(&format!("::{name}")));
+        let first = hits.next()?;
+        hits.next().is_none().then_some(first)
+    })
+}
+
+codes! {
+    LEX_INVALID_CHAR = "rnnc::lex::invalid_char", "a character that starts no token",
+"The lexer met a character that begins no token of the language. Identifiers are ASCII
+letters, digits and `_`; operators are `+ - * / ^ @ < <= > >= == != = ~ .. , ; . ( ) [ ] { }`.
+Remove the character or put it inside a string or a comment.";
+    LEX_UNTERMINATED_STRING = "rnnc::lex::unterminated_string", "a string without its closing quote",
+"A string starts with `\"` and must end with `\"` on the same line. Close it.";
+    LEX_UNTERMINATED_COMMENT = "rnnc::lex::unterminated_comment", "a block comment without `*/`",
+"A block comment `/* ... */` must be closed. Block comments do not nest: the first `*/` ends it.";
+    LEX_BAD_ESCAPE = "rnnc::lex::bad_escape", "an escape other than \\\" or \\\\ in a string",
+"Strings know only two escapes: `\\\"` (a quote) and `\\\\` (a backslash). Write any other
+character as it is.";
+    LEX_STRAY_PERCENT = "rnnc::lex::stray_percent", "`%` that does not follow a number",
+"`%` is a unit: it divides the number literal right before it by 100 (`70%` is `0.7`). There is
+no modulo operator. Put `%` right after a number, or remove it.";
+    PARSE_UNEXPECTED = "rnnc::parse::unexpected_token", "a token the grammar does not allow here",
+"The parser met a token that cannot continue the construct it was reading. The message lists
+what could come instead. The parser skips to the next item (`system`, `task`, `network`,
+`check`, `import`) or the next statement and goes on, so later errors are reported too.";
+    PARSE_EOF = "rnnc::parse::unexpected_eof", "the file ends in the middle of a construct",
+"The file ended while a construct was still open, most often a `{` without its `}`.";
+    PARSE_UNCLOSED = "rnnc::parse::unclosed", "a `(` or `[` still open where a `{` or `}` appears",
+"Braces delimit blocks and cannot appear inside parentheses or brackets. A `{` or `}` met while a
+`(` or `[` is open means that bracket was never closed; the error points at the bracket.";
+    PARSE_UNMATCHED = "rnnc::parse::unmatched", "a closing bracket without its opening one",
+"A `)`, `]` or `}` closes nothing, or closes a bracket of another kind. Remove it or add the
+opening bracket.";
+    SYNTAX_BAD_FLOW = "rnnc::syntax::bad_flow", "an equation that is neither `dx/dt = ...` nor `next x = ...`",
+"Inside a system, an equation is a flow `d<name>/dt = expr` (continuous time) or a map
+`next <name> = expr` (discrete time). The leading `d` is stripped once: the state `d` has the
+flow `dd/dt`. A vector state `q[2]` has one flow `dq/dt = [...]`, never one per component.";
+    UNITS_UNKNOWN = "rnnc::units::unknown", "an unknown unit after a number",
+"An identifier right after a number literal is its unit. The units are `s`, `ms`, `us` (time),
+`Hz` (per second) and `%`. Units are case-sensitive. If you meant a product, write `*`
+(`2 * pi`, not `2 pi`).";
+    UNITS_EXPECTED_TIME = "rnnc::units::expected_time", "a bare number where a time is expected",
+"Fields and arguments that the language interprets as times (`tau`, `dt`, durations,
+`simulate`, `after`, signal times) need a unit, so that `tau = 100` cannot silently mean
+100 seconds. Write `100 ms`, `0.1 s` or `100 us`.";
+    UNITS_MISMATCH = "rnnc::units::mismatch", "a value with the wrong dimension",
+"Dimensions are powers of time. A value has the wrong one: a frequency where a time is
+expected, a parameter override whose dimension differs from its default's (`Oscillator(freq =
+2)` for `freq = 1 Hz`), or a sum of a time and a number.";
+    UNITS_AMBIGUOUS = "rnnc::units::ambiguous", "a unit after a division binds to the literal only",
+"A unit binds to the literal it follows: `1/2 ms` is `1 / (2 ms)`, that is 500 per second, not
+half a millisecond. Write `0.5 ms` or `(1/2) * 1 ms` if you meant that; write `1 / (2 ms)` to
+silence the warning.";
+    UNITS_OFF_GRID = "rnnc::units::off_grid", "a duration that is not a whole number of steps",
+"A period lasts `round(T / dt)` steps of the network's `dt` (ties away from zero). This
+duration is more than 1e-9 relative off the step grid, so it is rounded.";
+    NAME_UNKNOWN = "rnnc::name::unknown", "a name that is not defined here",
+"The name is not a parameter, state, input, `let`, built-in constant or function visible at
+this place. Check its spelling; items from another file need `import`.";
+    NAME_DUPLICATE = "rnnc::name::duplicate", "a name defined twice in one scope",
+"Two definitions in one scope use the same name. Systems, tasks and networks share one
+top-level namespace; inside a system, parameters, inputs, states and `let`s share one.";
+    NAME_RESERVED = "rnnc::name::reserved", "a definition that redeclares a built-in",
+"`pi`, `e` and `t` are built-in constants and the built-in functions (`sin`, `exp`, `pulse`,
+...) are reserved: none can be redeclared. Pick another name.";
+    IMPORT_NOT_FOUND = "rnnc::import::not_found", "an import that names no module",
+"`import std.NAME` brings `stdlib/NAME.rnn` (embedded in the binary) into scope; `import
+\"path.rnn\"` reads a file relative to the importing file. The module was not found.";
+    IMPORT_CYCLE = "rnnc::import::cycle", "modules that import each other",
+"Imports form a cycle. Move the shared definitions into a third module that both import.";
+    IMPORT_CLASH = "rnnc::import::clash", "an imported name that clashes with another definition",
+"Every top-level name of an imported module becomes visible unqualified, so it must not clash
+with a local definition or with a name from another import. Rename one of them.";
+    SYSTEM_NO_DOMAIN = "rnnc::system::no_domain", "a state without a domain",
+"Every state needs the region the network must represent: `state x in [lo, hi]`, `in [[lo0,
+hi0], ...]` or `in radius r (around c)`.";
+    SYSTEM_BAD_DOMAIN = "rnnc::system::bad_domain", "a domain or range with the wrong shape or an empty interior",
+"A box is `[lo, hi]` with `lo < hi` (for every component) or one row `[lo, hi]` per
+component; a ball has a positive radius and a centre with one entry per component.";
+    SYSTEM_NO_STATE = "rnnc::system::no_state", "a system without a state",
+"A system describes latent dynamics and needs at least one `state`.";
+    SYSTEM_MISSING_EQUATION = "rnnc::system::missing_equation", "a state without an equation",
+"Every state has exactly one equation: a flow `dx/dt = ...` or a map `next x = ...`.";
+    SYSTEM_DUPLICATE_EQUATION = "rnnc::system::duplicate_equation", "a state with two equations",
+"Every state has exactly one equation; this one has a second. Remove one.";
+    SYSTEM_MIXED_TIME = "rnnc::system::mixed_time", "flows and maps in one system",
+"A system is all flows (continuous time, `dx/dt`) or all maps (discrete time, `next x`), never
+both.";
+    SYSTEM_NOT_A_STATE = "rnnc::system::not_a_state", "an equation for a name that is not a state",
+"The left side of a flow or map must name a state of this system.";
+    SYSTEM_INIT_OUTSIDE = "rnnc::system::init_outside", "an initial state outside the domain",
+"`init` must lie inside the state's domain, which is all the network represents.";
+    SYSTEM_TIME = "rnnc::system::time", "`t` inside a system",
+"A system is autonomous up to its inputs: time-varying forcing comes in through an `input`,
+driven from a check or a task. `t` exists only in drives and trial periods.";
+    SHAPE_MISMATCH = "rnnc::shape::mismatch", "values of incompatible shapes",
+"Vectors and matrices combine only when their shapes agree: `+ -` and comparisons need equal
+shapes (or a scalar), `@` needs the inner dimensions to agree, an equation's right side has the
+shape of its state.";
+    SHAPE_INDEX = "rnnc::shape::index", "an index out of range or not constant",
+"Indices start at 0, must be constant whole numbers and must be smaller than the vector's
+length.";
+    SHAPE_SIZE = "rnnc::shape::size", "a vector size that is not a positive whole number",
+"`u[k]` declares a vector of `k` components; `k` must be a constant positive whole number.";
+    EXPR_UNKNOWN_FUNCTION = "rnnc::expr::unknown_function", "a call of something that is not a function",
+"The built-in functions are `sin cos tan atan2 exp log sqrt abs tanh sigmoid relu sign min max
+clip norm dot` and the signals `step pulse ramp sine noise smooth_noise`.";
+    EXPR_ARITY = "rnnc::expr::arity", "a call with the wrong arguments",
+"The function takes a different number of arguments, or a named argument it does not know.";
+    EXPR_TYPE = "rnnc::expr::type", "a value of the wrong kind",
+"A number was expected where a boolean, string or range appears, or the other way round
+(`if` needs a condition, `and`/`or`/`not` need booleans).";
+    EXPR_NOT_CONSTANT = "rnnc::expr::not_constant", "a value that must be known when compiling",
+"Parameter defaults, domains, sizes, indices, network fields and durations must be constants:
+they cannot depend on states, inputs or `t`.";
+    EXPR_INVALID_VALUE = "rnnc::expr::invalid_value", "a constant that is not a finite number",
+"The constant evaluates to NaN or infinity (a division by zero, `log` of a negative number).";
+    EXPR_SIGNAL_CONTEXT = "rnnc::expr::signal_context", "a signal outside a drive or a trial period",
+"Signals (`step pulse ramp sine noise smooth_noise`) are functions of time: they drive inputs
+in a check's `simulate ... with` or in a task's periods, never a system's equations.";
+    CALL_UNKNOWN_ARG = "rnnc::call::unknown_arg", "a named argument the callee does not take",
+"The method, neuron, constraint or system has no option of that name. The message lists the
+options it takes.";
+    CALL_MISSING_ARG = "rnnc::call::missing_arg", "a required argument is missing",
+"The method or constraint needs this option; it has no default.";
+    CALL_DUPLICATE_ARG = "rnnc::call::duplicate_arg", "an argument given twice",
+"Each named argument may appear once in a call.";
+    CALL_BAD_ARG = "rnnc::call::bad_value", "an argument or field value out of its allowed set or range",
+"The value is of the wrong kind (a number where a symbol is expected) or out of range (a
+density above 100 %, a negative number of neurons).";
+    TASK_ZERO_STEPS = "rnnc::task::zero_steps", "a period that lasts zero steps",
+"A period lasts `round(T / dt)` steps of the network's `dt`; this one rounds to zero steps.
+Make it longer or make `dt` smaller.";
+    TASK_NO_TRIAL = "rnnc::task::no_trial", "a task without trials",
+"A task needs at least one `trial { period ... }`, and every trial at least one period.";
+    TASK_NOT_INPUT = "rnnc::task::not_input", "a period assigns something that is not an input",
+"Inside a period, `name = expr` sets an input channel of the task. Declare it with `input`.";
+    TASK_NOT_OUTPUT = "rnnc::task::not_output", "an expectation on something that is not an output",
+"`expect name = ...` inside a period constrains an output channel of the task. Declare it
+with `output`.";
+    TASK_BAD_EXPECT = "rnnc::task::bad_expect", "an expectation of a form periods do not allow",
+"Inside a period, `expect` has two forms: `expect out = expr within tol (after d)` and the
+sign rules `expect out > expr (after d)` / `expect out < expr (after d)`.";
+    TASK_BAD_DISTRIBUTION = "rnnc::task::bad_distribution", "an unknown distribution in `draw`",
+"`draw v ~ dist` knows `uniform(a, b)`, `normal(mean, sd)`, `exponential(mean, max = m)` and
+`choice([v0, v1, ...])`.";
+    NETWORK_NO_TARGET = "rnnc::network::no_target", "a network with neither a target nor a direct method",
+"A network realizes a system or task (`network n for Target`) or is a direct construction
+(`hopfield`, `ring`, `sat`).";
+    NETWORK_UNEXPECTED_TARGET = "rnnc::network::unexpected_target", "a direct construction with a target",
+"`hopfield`, `ring` and `sat` build their weights directly and realize no system or task.
+Remove `for ...`.";
+    NETWORK_BAD_TARGET = "rnnc::network::bad_target", "a target that is not a system or a task",
+"`network n for T`: T must be a system (optionally with parameter overrides) or a task.";
+    NETWORK_UNKNOWN_FIELD = "rnnc::network::unknown_field", "an unknown network field",
+"A network's fields are `method`, `neurons`, `neuron`, `tau`, `dt` and `seed`, and a
+`constraints { ... }` block.";
+    NETWORK_DUPLICATE_FIELD = "rnnc::network::duplicate_field", "a network field set twice",
+"Each field may be set once.";
+    NETWORK_MISSING_NEURONS = "rnnc::network::missing_neurons", "a network without `neurons`",
+"`neurons` is required, except for `sat`, which takes its size from its file.";
+    NETWORK_UNKNOWN_METHOD = "rnnc::network::unknown_method", "an unknown method",
+"The methods are `nef`, `lowrank`, `reservoir`, `hopfield`, `ring` and `sat`.";
+    NETWORK_UNKNOWN_NEURON = "rnnc::network::unknown_neuron", "an unknown neuron model",
+"The neuron models are `linear`, `tanh`, `relu`, `sigmoid`, `softplus` and `lif(tau_rc,
+tau_ref)` (rate LIF).";
+    NETWORK_UNKNOWN_CONSTRAINT = "rnnc::network::unknown_constraint", "an unknown constraint",
+"The constraints are `dale`, `sparsity`, `prune`, `space`, `timescales`, `energy` and `gain`,
+each a call with named arguments.";
+    NETWORK_METHOD_TARGET = "rnnc::network::method_target", "a method that cannot realize this target",
+"`nef` and `lowrank` realize systems; `reservoir` realizes systems and tasks.";
+    CHECK_USE_EQ = "rnnc::check::use_eq", "`=` in a check's `expect`",
+"In a check, `expect` takes a boolean expression over metrics; equality is `==`
+(`expect stable_fixed_points == 2`).";
+    CHECK_UNKNOWN_NETWORK = "rnnc::check::unknown_network", "a check of a network that does not exist",
+"`check NAME { ... }` names a network defined in this file or an imported one.";
+    CHECK_UNKNOWN_METRIC = "rnnc::check::unknown_metric", "an unknown metric",
+"The metrics are those of CHECKS.md: nrmse, drift, divergence_time, attractor_distance,
+lyapunov_max, lyapunov(k), fixed_points, stable_fixed_points, vector_field_error,
+spectral_radius, dale, density, wiring_cost, modularity, small_worldness, memory_capacity,
+accuracy(Task), recall(noise = p), solved, sync_error, mean_rate, timescale_gradient.";
+    CHECK_NOT_BOOLEAN = "rnnc::check::not_boolean", "an expectation that is not a yes/no question",
+"`expect` in a check needs a boolean: a comparison (`nrmse < 2%`) or a boolean metric
+(`dale`, `solved`).";
+    CHECK_BAD_SIMULATE = "rnnc::check::bad_simulate", "a `simulate` line that does not fit its network",
+"`simulate T from state = v with input = expr`: `from` names states of the network's system,
+`with` names its inputs, each at most once, and `from`/`with` appear at most once each.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = HashSet::new();
+        for c in ALL {
+            assert!(seen.insert(c.name), "duplicate code {}", c.name);
+            assert!(
+                c.name.starts_with("rnnc::") && c.name.split("::").count() == 3,
+                "{}",
+                c.name
+            );
+            assert!(
+                !c.summary.is_empty() && c.explanation.len() > 20,
+                "{}",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_by_suffix() {
+        assert_eq!(
+            lookup("expected_time").map(|c| c.name),
+            Some("rnnc::units::expected_time")
+        );
+        assert_eq!(
+            lookup("rnnc::check::use_eq").map(|c| c.name),
+            Some("rnnc::check::use_eq")
+        );
+        assert!(lookup("nope").is_none());
+    }
+}

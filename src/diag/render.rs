@@ -1,0 +1,1 @@
+//! Rendering with miette, at the edge only.

@@ -1,0 +1,6 @@
+//! `rnnc`: a language and compiler for programming the latent dynamics of recurrent neural
+//! networks. See `ARCHITECTURE.md` for the map of this crate.
+
+pub mod diag;
+pub mod span;
+pub mod syntax;

@@ -1,0 +1,598 @@
+//! The lexer: logos produces raw tokens; [`lex`] then applies the layout rules of
+//! LANGUAGE.md section 1 (which newlines end statements, units glued to literals, brackets
+//! balanced against braces) and hands the parser a clean stream.
+//!
+//! Invariant: lexing never fails. Bad characters become diagnostics and are skipped.
+
+use crate::diag::{codes, Diagnostic};
+use crate::span::{FileId, Span};
+use logos::Logos;
+
+#[derive(Default, Clone, Debug, PartialEq)]
+pub enum LexError {
+    #[default]
+    InvalidChar,
+    UnterminatedComment,
+}
+
+fn block_comment(lex: &mut logos::Lexer<'_, Raw>) -> Result<bool, LexError> {
+    let rest = lex.remainder();
+    match rest.find("*/") {
+        Some(end) => {
+            let multiline = rest[..end].contains('\n');
+            lex.bump(end + 2);
+            Ok(multiline)
+        }
+        None => {
+            lex.bump(rest.len());
+            Err(LexError::UnterminatedComment)
+        }
+    }
+}
+
+#[derive(Logos, Clone, Copy, Debug, PartialEq)]
+#[logos(error = LexError)]
+#[logos(skip r"[ \t\r\f]+")]
+#[logos(skip(r"//[^\n]*", allow_greedy = true))]
+enum Raw {
+    #[token("\n")]
+    Newline,
+    #[token("/*", block_comment)]
+    BlockComment(bool),
+    #[regex(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")]
+    Number,
+    #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
+    Ident,
+    #[regex(r#""([^"\\\n]|\\.)*""#)]
+    Str,
+    #[regex(r#""([^"\\\n]|\\.)*"#)]
+    UnterminatedStr,
+    #[token("%")]
+    Percent,
+    #[token("+")]
+    Plus,
+    #[token("-")]
+    Minus,
+    #[token("*")]
+    Star,
+    #[token("/")]
+    Slash,
+    #[token("^")]
+    Caret,
+    #[token("@")]
+    At,
+    #[token("<")]
+    Lt,
+    #[token("<=")]
+    Le,
+    #[token(">")]
+    Gt,
+    #[token(">=")]
+    Ge,
+    #[token("==")]
+    EqEq,
+    #[token("!=")]
+    Ne,
+    #[token("=")]
+    Eq,
+    #[token("~")]
+    Tilde,
+    #[token("..")]
+    DotDot,
+    #[token(".")]
+    Dot,
+    #[token(",")]
+    Comma,
+    #[token(";")]
+    Semi,
+    #[token("(")]
+    LParen,
+    #[token(")")]
+    RParen,
+    #[token("[")]
+    LBracket,
+    #[token("]")]
+    RBracket,
+    #[token("{")]
+    LBrace,
+    #[token("}")]
+    RBrace,
+}
+
+/// The tokens the parser sees.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tok<'a> {
+    /// End of statement: a significant newline or `;` (runs collapse into one).
+    Sep,
+    Number(f64),
+    /// A literal with its unit: `100 ms`, `70%`. The unit is checked by the semantic pass.
+    NumUnit(f64, &'a str),
+    Ident(&'a str),
+    Str(&'a str),
+    Kw(Kw),
+    Plus,
+    Minus,
+    Star,
+    Slash,
+    Caret,
+    At,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    EqEq,
+    Ne,
+    Eq,
+    Tilde,
+    DotDot,
+    Dot,
+    Comma,
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    LBrace,
+    RBrace,
+}
+
+macro_rules! keywords {
+    ($($v:ident = $s:literal),* $(,)?) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Kw { $($v),* }
+        impl Kw {
+            pub const ALL: &'static [Kw] = &[$(Kw::$v),*];
+            pub fn as_str(self) -> &'static str { match self { $(Kw::$v => $s),* } }
+            pub fn from_str(s: &str) -> Option<Kw> { match s { $($s => Some(Kw::$v),)* _ => None } }
+        }
+    };
+}
+
+keywords! {
+    Import = "import", System = "system", Task = "task", Network = "network", Check = "check",
+    Input = "input", State = "state", Output = "output", Let = "let", Init = "init",
+    Next = "next", Trial = "trial", Trials = "trials", Period = "period", Vary = "vary",
+    Draw = "draw", Expect = "expect", Within = "within", After = "after",
+    Simulate = "simulate", From = "from", With = "with", Method = "method",
+    Constraints = "constraints", For = "for", If = "if", Then = "then", Else = "else",
+    And = "and", Or = "or", Not = "not", In = "in", Radius = "radius", Around = "around",
+    True = "true", False = "false",
+}
+
+impl Tok<'_> {
+    fn is_operator(self) -> bool {
+        use Tok::*;
+        matches!(
+            self,
+            Plus | Minus | Star | Slash | Caret | At | Lt | Le | Gt | Ge | EqEq | Ne
+        )
+    }
+
+    fn is_binary_operator(self) -> bool {
+        self.is_operator() || matches!(self, Tok::Kw(Kw::And | Kw::Or))
+    }
+
+    /// A newline after this token never ends a statement.
+    fn continues_after(self) -> bool {
+        use Kw::*;
+        self.is_operator()
+            || matches!(
+                self,
+                Tok::Eq | Tok::Tilde | Tok::DotDot | Tok::Comma | Tok::LBrace | Tok::Sep
+            )
+            || matches!(
+                self,
+                Tok::Kw(
+                    And | Or
+                        | Not
+                        | If
+                        | Then
+                        | Else
+                        | In
+                        | Within
+                        | After
+                        | With
+                        | From
+                        | Radius
+                        | Around
+                )
+            )
+    }
+
+    /// A newline before this token never ends a statement.
+    fn continues_before(self) -> bool {
+        use Kw::*;
+        self.is_binary_operator()
+            || matches!(self, Tok::LBrace | Tok::RBrace)
+            || matches!(
+                self,
+                Tok::Kw(Then | Else | Within | After | With | From | Around)
+            )
+    }
+
+    /// How the token reads in a message.
+    pub fn describe(self) -> String {
+        match self {
+            Tok::Sep => "end of statement".into(),
+            Tok::Number(_) | Tok::NumUnit(..) => "a number".into(),
+            Tok::Ident(s) => format!("`{s}`"),
+            Tok::Str(_) => "a string".into(),
+            Tok::Kw(k) => format!("`{}`", k.as_str()),
+            other => format!("`{}`", other.symbol()),
+        }
+    }
+
+    fn symbol(self) -> &'static str {
+        use Tok::*;
+        match self {
+            Plus => "+",
+            Minus => "-",
+            Star => "*",
+            Slash => "/",
+            Caret => "^",
+            At => "@",
+            Lt => "<",
+            Le => "<=",
+            Gt => ">",
+            Ge => ">=",
+            EqEq => "==",
+            Ne => "!=",
+            Eq => "=",
+            Tilde => "~",
+            DotDot => "..",
+            Dot => ".",
+            Comma => ",",
+            LParen => "(",
+            RParen => ")",
+            LBracket => "[",
+            RBracket => "]",
+            LBrace => "{",
+            RBrace => "}",
+            _ => "?",
+        }
+    }
+}
+
+pub type SpannedTok<'a> = (usize, Tok<'a>, usize);
+
+/// Lexes `src` and applies the layout rules. Never fails; problems become diagnostics.
+pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    // Pass 1: raw tokens to parser tokens, newlines kept as `Sep`, units glued.
+    let mut toks: Vec<SpannedTok<'_>> = Vec::new();
+    let mut lexer = Raw::lexer(src).spanned().peekable();
+    while let Some((raw, range)) = lexer.next() {
+        let span = Span::new(file, range.start, range.end);
+        let slice = &src[range.clone()];
+        let tok = match raw {
+            Err(LexError::InvalidChar) => {
+                let ch = slice.chars().next().unwrap_or('?');
+                let mut d = Diagnostic::error(
+                    &codes::LEX_INVALID_CHAR,
+                    format!("unexpected character `{}`", ch.escape_debug()),
+                )
+                .at(span, "no token starts with this character");
+                if ch == '\'' {
+                    d = d.help("a derivative is written `dx/dt`, not `x'`");
+                } else if ch == '!' {
+                    d = d.help("negation is `not`; inequality is `!=`");
+                } else if ch == '&' || ch == '|' {
+                    d = d.help("the boolean operators are `and`, `or`, `not`");
+                }
+                diags.push(d);
+                continue;
+            }
+            Err(LexError::UnterminatedComment) => {
+                diags.push(
+                    Diagnostic::error(
+                        &codes::LEX_UNTERMINATED_COMMENT,
+                        "unterminated block comment",
+                    )
+                    .at(
+                        Span::new(file, range.start, range.start + 2),
+                        "this comment is never closed",
+                    )
+                    .help("close it with `*/`"),
+                );
+                continue;
+            }
+            Ok(Raw::BlockComment(multiline)) => {
+                if multiline {
+                    Tok::Sep
+                } else {
+                    continue;
+                }
+            }
+            Ok(Raw::Newline) | Ok(Raw::Semi) => Tok::Sep,
+            Ok(Raw::Number) => {
+                let value: f64 = slice.parse().unwrap_or(f64::NAN);
+                // A unit is an identifier or `%` right after the literal, on the same line.
+                let unit = match lexer.peek() {
+                    Some((Ok(Raw::Ident | Raw::Percent), next))
+                        if src[range.end..next.start]
+                            .chars()
+                            .all(|c| c == ' ' || c == '\t')
+                            && Kw::from_str(&src[next.clone()]).is_none() =>
+                    {
+                        Some(next.clone())
+                    }
+                    _ => None,
+                };
+                if let Some(next) = unit {
+                    lexer.next();
+                    toks.push((
+                        range.start,
+                        Tok::NumUnit(value, &src[next.clone()]),
+                        next.end,
+                    ));
+                    continue;
+                }
+                Tok::Number(value)
+            }
+            Ok(Raw::Ident) => match Kw::from_str(slice) {
+                Some(k) => Tok::Kw(k),
+                None => Tok::Ident(slice),
+            },
+            Ok(Raw::Str) => {
+                let body = &slice[1..slice.len() - 1];
+                let mut chars = body.char_indices();
+                while let Some((i, c)) = chars.next() {
+                    if c == '\\' {
+                        match chars.next() {
+                            Some((_, '"' | '\\')) => {}
+                            _ => {
+                                let at = range.start + 1 + i;
+                                diags.push(
+                                    Diagnostic::error(
+                                        &codes::LEX_BAD_ESCAPE,
+                                        "unknown escape in string",
+                                    )
+                                    .at(
+                                        Span::new(file, at, (at + 2).min(range.end - 1)),
+                                        "not `\\\"` or `\\\\`",
+                                    )
+                                    .help("strings know only the escapes `\\\"` and `\\\\`"),
+                                );
+                            }
+                        }
+                    }
+                }
+                Tok::Str(body)
+            }
+            Ok(Raw::UnterminatedStr) => {
+                diags.push(
+                    Diagnostic::error(&codes::LEX_UNTERMINATED_STRING, "unterminated string")
+                        .at(
+                            Span::new(file, range.start, range.start + 1),
+                            "this string is never closed",
+                        )
+                        .help("close it with `\"` on the same line"),
+                );
+                Tok::Str(&slice[1..])
+            }
+            Ok(Raw::Percent) => {
+                diags.push(
+                    Diagnostic::error(&codes::LEX_STRAY_PERCENT, "`%` does not follow a number")
+                        .at(span, "a unit must follow a number literal directly")
+                        .help("write `70%`; there is no modulo operator"),
+                );
+                continue;
+            }
+            Ok(r) => raw_operator(r),
+        };
+        toks.push((range.start, tok, range.end));
+    }
+
+    // Pass 2: bracket balance and significant newlines.
+    let mut out: Vec<SpannedTok<'_>> = Vec::with_capacity(toks.len());
+    let mut stack: Vec<(Tok<'_>, usize, usize)> = Vec::new();
+    for i in 0..toks.len() {
+        let (lo, tok, hi) = toks[i];
+        match tok {
+            Tok::Sep => {
+                let inside_braces = matches!(stack.last(), Some((Tok::LBrace, ..)));
+                let prev = out.last().map(|t| t.1);
+                let next = toks[i + 1..].iter().map(|t| t.1).find(|t| *t != Tok::Sep);
+                let significant = inside_braces
+                    && !prev.is_none_or(|p| p.continues_after())
+                    && !next.is_none_or(|n| n.continues_before());
+                if significant {
+                    out.push((lo, Tok::Sep, hi));
+                }
+                continue;
+            }
+            Tok::LParen | Tok::LBracket | Tok::LBrace => {
+                if tok == Tok::LBrace {
+                    close_open_brackets(file, &mut stack, &mut out, &mut diags, lo);
+                }
+                stack.push((tok, lo, hi));
+            }
+            Tok::RParen | Tok::RBracket | Tok::RBrace => {
+                if tok == Tok::RBrace {
+                    close_open_brackets(file, &mut stack, &mut out, &mut diags, lo);
+                }
+                let opener = match tok {
+                    Tok::RParen => Tok::LParen,
+                    Tok::RBracket => Tok::LBracket,
+                    _ => Tok::LBrace,
+                };
+                match stack.last() {
+                    Some((o, ..)) if *o == opener => {
+                        stack.pop();
+                    }
+                    _ => {
+                        diags.push(
+                            Diagnostic::error(
+                                &codes::PARSE_UNMATCHED,
+                                format!("unmatched {}", tok.describe()),
+                            )
+                            .at(Span::new(file, lo, hi), "this closes nothing that is open"),
+                        );
+                        continue;
+                    }
+                }
+            }
+            _ => {}
+        }
+        out.push((lo, tok, hi));
+    }
+    (out, diags)
+}
+
+/// A `{` or `}` met while `(` or `[` is open: report the bracket and close it, so that the
+/// parser sees a balanced stream and one mistake yields one error.
+fn close_open_brackets<'a>(
+    file: FileId,
+    stack: &mut Vec<(Tok<'a>, usize, usize)>,
+    out: &mut Vec<SpannedTok<'a>>,
+    diags: &mut Vec<Diagnostic>,
+    at: usize,
+) {
+    while let Some(&(open, lo, hi)) = stack.last() {
+        if open == Tok::LBrace {
+            break;
+        }
+        stack.pop();
+        let close = if open == Tok::LParen {
+            Tok::RParen
+        } else {
+            Tok::RBracket
+        };
+        diags.push(
+            Diagnostic::error(
+                &codes::PARSE_UNCLOSED,
+                format!("unclosed {}", open.describe()),
+            )
+            .at(Span::new(file, lo, hi), "this bracket is still open")
+            .at(Span::new(file, at, at + 1), "where a brace appears")
+            .help(format!(
+                "close it with {} before the brace",
+                close.describe()
+            )),
+        );
+        out.push((at, close, at));
+    }
+}
+
+fn raw_operator<'a>(r: Raw) -> Tok<'a> {
+    match r {
+        Raw::Plus => Tok::Plus,
+        Raw::Minus => Tok::Minus,
+        Raw::Star => Tok::Star,
+        Raw::Slash => Tok::Slash,
+        Raw::Caret => Tok::Caret,
+        Raw::At => Tok::At,
+        Raw::Lt => Tok::Lt,
+        Raw::Le => Tok::Le,
+        Raw::Gt => Tok::Gt,
+        Raw::Ge => Tok::Ge,
+        Raw::EqEq => Tok::EqEq,
+        Raw::Ne => Tok::Ne,
+        Raw::Eq => Tok::Eq,
+        Raw::Tilde => Tok::Tilde,
+        Raw::DotDot => Tok::DotDot,
+        Raw::Dot => Tok::Dot,
+        Raw::Comma => Tok::Comma,
+        Raw::LParen => Tok::LParen,
+        Raw::RParen => Tok::RParen,
+        Raw::LBracket => Tok::LBracket,
+        Raw::RBracket => Tok::RBracket,
+        Raw::LBrace => Tok::LBrace,
+        Raw::RBrace => Tok::RBrace,
+        // Handled before this function is called.
+        Raw::Newline
+        | Raw::Semi
+        | Raw::BlockComment(_)
+        | Raw::Number
+        | Raw::Ident
+        | Raw::Str
+        | Raw::UnterminatedStr
+        | Raw::Percent => Tok::Sep,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(src: &str) -> Vec<Tok<'_>> {
+        let (t, d) = lex(FileId(0), src);
+        assert!(d.is_empty(), "{d:?}");
+        t.into_iter().map(|t| t.1).collect()
+    }
+
+    #[test]
+    fn units_glue_to_literals() {
+        assert_eq!(toks("100 ms"), vec![Tok::NumUnit(100.0, "ms")]);
+        assert_eq!(toks("70%"), vec![Tok::NumUnit(70.0, "%")]);
+        assert_eq!(toks("1e-3"), vec![Tok::Number(1e-3)]);
+        assert_eq!(
+            toks("1..2"),
+            vec![Tok::Number(1.0), Tok::DotDot, Tok::Number(2.0)]
+        );
+        // A keyword after a number is not a unit.
+        assert_eq!(
+            toks("0.2 after"),
+            vec![Tok::Number(0.2), Tok::Kw(Kw::After)]
+        );
+    }
+
+    #[test]
+    fn newlines_matter_only_in_braces() {
+        assert_eq!(toks("a\nb"), vec![Tok::Ident("a"), Tok::Ident("b")]);
+        assert_eq!(
+            toks("{a\n\n;b}"),
+            vec![
+                Tok::LBrace,
+                Tok::Ident("a"),
+                Tok::Sep,
+                Tok::Ident("b"),
+                Tok::RBrace
+            ]
+        );
+        // Continuations: operator at the end of a line, binary operator at the start.
+        assert_eq!(
+            toks("{a +\nb\n* c}"),
+            vec![
+                Tok::LBrace,
+                Tok::Ident("a"),
+                Tok::Plus,
+                Tok::Ident("b"),
+                Tok::Star,
+                Tok::Ident("c"),
+                Tok::RBrace
+            ]
+        );
+        assert_eq!(
+            toks("{f(a,\nb)}"),
+            vec![
+                Tok::LBrace,
+                Tok::Ident("f"),
+                Tok::LParen,
+                Tok::Ident("a"),
+                Tok::Comma,
+                Tok::Ident("b"),
+                Tok::RParen,
+                Tok::RBrace
+            ]
+        );
+        // A multi-line block comment is a newline.
+        assert_eq!(
+            toks("{a /* x\n */ b}"),
+            vec![
+                Tok::LBrace,
+                Tok::Ident("a"),
+                Tok::Sep,
+                Tok::Ident("b"),
+                Tok::RBrace
+            ]
+        );
+    }
+
+    #[test]
+    fn brace_inside_paren_is_unclosed() {
+        let (_, d) = lex(FileId(0), "{ f(x }");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code.name, "rnnc::parse::unclosed");
+        assert_eq!(d[0].labels[0].span.start, 3);
+    }
+}

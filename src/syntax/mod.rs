@@ -1,0 +1,201 @@
+//! Syntax: lexer, grammar and the spanned AST.
+//!
+//! Invariant: parsing never fails. [`parse`] returns a tree (with `Error` nodes where it had to
+//! skip) and every diagnostic it found; LALRPOP's types never leave this module.
+
+pub mod ast;
+pub mod lexer;
+
+use crate::diag::{codes, Diagnostic};
+use crate::span::{FileId, Span};
+use lalrpop_util::{lalrpop_mod, ErrorRecovery, ParseError};
+use lexer::Tok;
+
+lalrpop_mod!(
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        unused_parens,
+        unused_imports,
+        dead_code
+    )]
+    grammar,
+    "/rnn.rs"
+);
+
+pub(crate) fn bin(
+    file: FileId,
+    l: usize,
+    r: usize,
+    op: ast::BinOp,
+    a: ast::Expr,
+    b: ast::Expr,
+) -> ast::Expr {
+    ast::Expr::new(
+        ast::ExprKind::Binary(op, Box::new(a), Box::new(b)),
+        Span::new(file, l, r),
+    )
+}
+
+/// Parses a whole module. Never fails: the tree has `Error` nodes where the parser skipped.
+pub fn parse(file: FileId, src: &str) -> (ast::Module, Vec<Diagnostic>) {
+    let (tokens, mut diags) = lexer::lex(file, src);
+    let mut recovered = Vec::new();
+    let end = src.len();
+    let result = grammar::ModuleParser::new().parse(
+        file,
+        &mut recovered,
+        tokens.into_iter().map(Ok::<_, ()>),
+    );
+    for e in recovered {
+        diags.push(translate(file, end, e));
+    }
+    let items = match result {
+        Ok(items) => items,
+        Err(e) => {
+            diags.push(translate_error(file, end, e, &[]));
+            Vec::new()
+        }
+    };
+    (ast::Module { file, items }, diags)
+}
+
+/// Parses a single expression (the REPL and `--with` / `--from` arguments use this).
+pub fn parse_expr(file: FileId, src: &str) -> Result<ast::Expr, Vec<Diagnostic>> {
+    let (mut tokens, mut diags) = lexer::lex(file, src);
+    tokens.retain(|t| t.1 != Tok::Sep);
+    let mut recovered = Vec::new();
+    let result =
+        grammar::ExprParser::new().parse(file, &mut recovered, tokens.into_iter().map(Ok::<_, ()>));
+    diags.extend(recovered.into_iter().map(|e| translate(file, src.len(), e)));
+    match result {
+        Ok(e) if diags.is_empty() => Ok(e),
+        Ok(_) => Err(diags),
+        Err(e) => {
+            diags.push(translate_error(file, src.len(), e, &[]));
+            Err(diags)
+        }
+    }
+}
+
+fn translate(file: FileId, end: usize, e: ErrorRecovery<usize, Tok<'_>, ()>) -> Diagnostic {
+    translate_error(file, end, e.error, &e.dropped_tokens)
+}
+
+fn translate_error(
+    file: FileId,
+    end: usize,
+    e: ParseError<usize, Tok<'_>, ()>,
+    _dropped: &[(usize, Tok<'_>, usize)],
+) -> Diagnostic {
+    match e {
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => {
+            let expected = describe_expected(&expected);
+            let found = tok.describe();
+            let mut d = Diagnostic::error(
+                &codes::PARSE_UNEXPECTED,
+                format!("unexpected {found}, expected {expected}"),
+            )
+            .at(
+                Span::new(file, l, r.max(l + 1)),
+                format!("expected {expected}"),
+            );
+            if let Some(h) = token_help(tok) {
+                d = d.help(h);
+            }
+            d
+        }
+        ParseError::UnrecognizedEof { location, expected } => {
+            let expected = describe_expected(&expected);
+            let at = location.min(end);
+            Diagnostic::error(
+                &codes::PARSE_EOF,
+                format!("unexpected end of file, expected {expected}"),
+            )
+            .at(Span::new(file, at, at), "the file ends here")
+        }
+        ParseError::InvalidToken { location } => {
+            Diagnostic::error(&codes::PARSE_UNEXPECTED, "invalid token")
+                .at(Span::new(file, location, location + 1), "here")
+        }
+        ParseError::ExtraToken { token: (l, tok, r) } => Diagnostic::error(
+            &codes::PARSE_UNEXPECTED,
+            format!("unexpected {}", tok.describe()),
+        )
+        .at(Span::new(file, l, r), "nothing more was expected"),
+        ParseError::User { .. } => Diagnostic::error(&codes::PARSE_UNEXPECTED, "parse error"),
+    }
+}
+
+fn token_help(tok: Tok<'_>) -> Option<&'static str> {
+    match tok {
+        Tok::Kw(k) => Some(match k {
+            lexer::Kw::In | lexer::Kw::For | lexer::Kw::From | lexer::Kw::With => {
+                "keywords name nothing; if this is meant as a name, rename it"
+            }
+            _ => return None,
+        }),
+        _ => None,
+    }
+}
+
+/// Turns LALRPOP's list of terminal names into what a person expects to read: the statement
+/// separator becomes "end of statement (newline or ;)", operators collapse into one entry.
+fn describe_expected(expected: &[String]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut operator = false;
+    let mut expression = false;
+    for e in expected {
+        let e = e.trim_matches('"');
+        let entry = match e {
+            "Sep" => "end of statement (newline or ;)".to_string(),
+            "+" | "-" | "*" | "/" | "^" | "@" | "<" | "<=" | ">" | ">=" | "==" | "!=" | "and"
+            | "or" => {
+                operator = true;
+                continue;
+            }
+            "Num" | "NumUnit" | "Id" | "StrLit" | "(" | "[" | "not" | "if" | "true" | "false" => {
+                expression = true;
+                continue;
+            }
+            other => format!("`{other}`"),
+        };
+        if !out.contains(&entry) {
+            out.push(entry);
+        }
+    }
+    if expression {
+        out.insert(0, "an expression".to_string());
+    }
+    if operator {
+        out.push("an operator".to_string());
+    }
+    // Keyword-named arguments make every keyword "expected" after `(`; they add no information.
+    if expression && out.len() > 8 {
+        out.retain(|e| !e.starts_with('`') || matches!(e.as_str(), "`)`" | "`]`" | "`,`"));
+    }
+    match out.len() {
+        0 => "nothing more".to_string(),
+        1 => out.pop().unwrap_or_default(),
+        _ => {
+            let last = out.pop().unwrap_or_default();
+            format!("{} or {}", out.join(", "), last)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_reference_parses() {
+        let src = include_str!("../../tests/data/language_md.rnn");
+        let (m, d) = parse(FileId(0), src);
+        assert!(d.is_empty(), "{d:#?}");
+        assert_eq!(m.items.len(), 17);
+    }
+}
