@@ -2,5 +2,9 @@
 //! networks. See `ARCHITECTURE.md` for the map of this crate.
 
 pub mod diag;
+pub mod driver;
+pub mod repl;
+pub mod sema;
+pub mod source;
 pub mod span;
 pub mod syntax;

@@ -116,6 +116,9 @@ both.";
 "The left side of a flow or map must name a state of this system.";
     SYSTEM_INIT_OUTSIDE = "rnnc::system::init_outside", "an initial state outside the domain",
 "`init` must lie inside the state's domain, which is all the network represents.";
+    SYSTEM_OUTPUT_VALUE = "rnnc::system::output_value", "a system output without its value",
+"A system's `output name = expr` is a function of state and input that the network must
+decode; it needs the `= expr`. (Tasks declare outputs without a value.)";
     SYSTEM_TIME = "rnnc::system::time", "`t` inside a system",
 "A system is autonomous up to its inputs: time-varying forcing comes in through an `input`,
 driven from a check or a task. `t` exists only in drives and trial periods.";

@@ -262,10 +262,15 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
     let mut lexer = Raw::lexer(src).spanned().peekable();
     while let Some((raw, range)) = lexer.next() {
         let span = Span::new(file, range.start, range.end);
-        let slice = &src[range.clone()];
+        let slice = src.get(range.clone()).unwrap_or("");
         let tok = match raw {
             Err(LexError::InvalidChar) => {
-                let ch = slice.chars().next().unwrap_or('?');
+                // logos may report a multi-byte character byte by byte: report it once.
+                if !src.is_char_boundary(range.start) {
+                    continue;
+                }
+                let ch = src[range.start..].chars().next().unwrap_or('?');
+                let span = Span::new(file, range.start, range.start + ch.len_utf8());
                 let mut d = Diagnostic::error(
                     &codes::LEX_INVALID_CHAR,
                     format!("unexpected character `{}`", ch.escape_debug()),
@@ -277,6 +282,10 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
                     d = d.help("negation is `not`; inequality is `!=`");
                 } else if ch == '&' || ch == '|' {
                     d = d.help("the boolean operators are `and`, `or`, `not`");
+                } else if ch == '\u{2212}' {
+                    d = d.help("this is a Unicode minus sign; type `-`");
+                } else if !ch.is_ascii() {
+                    d = d.help("only ASCII is allowed outside strings and comments");
                 }
                 diags.push(d);
                 continue;

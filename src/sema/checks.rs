@@ -1,0 +1,414 @@
+//! Checks: `simulate` lines and `expect` expressions over the metrics of CHECKS.md.
+
+use super::hir::*;
+use super::items::Sema;
+use super::lower::{Lower, Scope};
+use super::model::*;
+use super::tables::{self, MetricType, OptKind};
+use super::ItemRef;
+use crate::diag::{codes, did_you_mean, Diagnostic};
+use crate::span::FileId;
+use crate::syntax::ast::{self, ExprKind};
+
+impl Sema<'_> {
+    pub(crate) fn check(&mut self, file: FileId, c: &ast::Check) -> Option<Check> {
+        let errors_before = self.error_count();
+        let visible = self.scopes.get(&file).cloned().unwrap_or_default();
+        let network = match visible.get(&c.network.node).map(|d| d.item) {
+            Some(ItemRef::Network(i)) => Some(i),
+            Some(ItemRef::Broken) => None,
+            other => {
+                let mut d = Diagnostic::error(
+                    &codes::CHECK_UNKNOWN_NETWORK,
+                    format!("no network `{}`", c.network.node),
+                )
+                .at(c.network.span, "checks name a network");
+                let nets: Vec<&str> = visible
+                    .iter()
+                    .filter(|(_, d)| matches!(d.item, ItemRef::Network(_)))
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                d = if other.is_some() {
+                    d.help(format!(
+                        "`{}` is a system or task; check a network that realizes it",
+                        c.network.node
+                    ))
+                } else if let Some(s) = did_you_mean(&c.network.node, nets.iter().copied()) {
+                    d.help(format!("did you mean `{s}`?"))
+                } else {
+                    d
+                };
+                self.diags.push(d);
+                None
+            }
+        };
+        let net = network.map(|i| self.program.networks[i].clone());
+        let system = match net.as_ref().map(|n| &n.target) {
+            Some(Target::System(inst)) => Some(self.program.systems[inst.system].clone()),
+            _ => None,
+        };
+        let mut steps = Vec::new();
+        for st in &c.body {
+            match st {
+                ast::CheckStmt::Simulate(s) => {
+                    if let Some(s) = self.simulate(s, system.as_ref(), net.is_some()) {
+                        steps.push(CheckStep::Simulate(s));
+                    }
+                }
+                ast::CheckStmt::Expect(x) => {
+                    if let Some(e) = self.check_expect(&visible, x) {
+                        let text = self.db.text(x.span.file)[x.span.range()]
+                            .trim_start_matches("expect")
+                            .trim()
+                            .to_string();
+                        steps.push(CheckStep::Expect {
+                            expr: e,
+                            text,
+                            span: x.span,
+                        });
+                    }
+                }
+                ast::CheckStmt::Error(_) => {}
+            }
+        }
+        if self.error_count() > errors_before {
+            return None;
+        }
+        Some(Check {
+            network: network?,
+            steps,
+            span: c.span,
+        })
+    }
+
+    fn simulate(
+        &mut self,
+        s: &ast::Simulate,
+        system: Option<&System>,
+        have_network: bool,
+    ) -> Option<Simulate> {
+        let errors_before = self.error_count();
+        let scope = Scope::default();
+        let h = self.lower(&scope, &s.duration)?;
+        Lower {
+            scope: &scope,
+            diags: &mut self.diags,
+        }
+        .expect_dim(&h, 1, "the duration of `simulate`")?;
+        let duration = self.eval(&scope, &h)?.as_f64()?;
+        if duration <= 0.0 {
+            self.diags.push(
+                Diagnostic::error(&codes::CALL_BAD_ARG, "`simulate` needs a positive duration")
+                    .at(s.duration.span, "not positive"),
+            );
+            return None;
+        }
+        let mut from = Vec::new();
+        let mut with = Vec::new();
+        let mut seen: Vec<(bool, crate::span::Span)> = Vec::new();
+        for (clause, span) in &s.clauses {
+            let is_from = matches!(clause, ast::SimClause::From(_));
+            if let Some((_, prev)) = seen.iter().find(|(k, _)| *k == is_from) {
+                self.diags.push(
+                    Diagnostic::error(
+                        &codes::CHECK_BAD_SIMULATE,
+                        format!("two `{}` clauses", if is_from { "from" } else { "with" }),
+                    )
+                    .at(*span, "second")
+                    .at(*prev, "first")
+                    .help("list every assignment in one clause, separated by commas"),
+                );
+                continue;
+            }
+            seen.push((is_from, *span));
+            let Some(sys) = system else {
+                if have_network {
+                    self.diags.push(
+                        Diagnostic::error(
+                            &codes::CHECK_BAD_SIMULATE,
+                            "`from` and `with` need a network that realizes a system",
+                        )
+                        .at(*span, "this network has no system state or inputs"),
+                    );
+                }
+                continue;
+            };
+            match clause {
+                ast::SimClause::From(assigns) => {
+                    for a in assigns {
+                        let Some(i) = sys.states.iter().position(|v| v.name == a.name.node) else {
+                            self.unknown_channel(
+                                &a.name,
+                                "state",
+                                sys.states.iter().map(|v| v.name.as_str()),
+                            );
+                            continue;
+                        };
+                        let Some((v, h)) = self.constant(&scope, &a.value) else {
+                            continue;
+                        };
+                        if self.same_shape(&h, sys.states[i].size, &a.name.node) {
+                            from.push((i, v));
+                        }
+                    }
+                }
+                ast::SimClause::With(assigns) => {
+                    let dscope = Scope {
+                        time: true,
+                        signals: true,
+                        check_dims: false,
+                        ..Scope::default()
+                    };
+                    for a in assigns {
+                        let Some(i) = sys.inputs.iter().position(|v| v.name == a.name.node) else {
+                            self.unknown_channel(
+                                &a.name,
+                                "input",
+                                sys.inputs.iter().map(|v| v.name.as_str()),
+                            );
+                            continue;
+                        };
+                        let Some(h) = Lower {
+                            scope: &dscope,
+                            diags: &mut self.diags,
+                        }
+                        .expr(&a.value) else {
+                            continue;
+                        };
+                        if self.same_shape(&h, sys.inputs[i].size, &a.name.node) {
+                            with.push((i, h));
+                        }
+                    }
+                }
+            }
+        }
+        if self.error_count() > errors_before {
+            return None;
+        }
+        Some(Simulate {
+            duration,
+            from,
+            with,
+            span: s.span,
+        })
+    }
+
+    fn unknown_channel<'n>(
+        &mut self,
+        name: &crate::span::Ident,
+        what: &str,
+        names: impl Iterator<Item = &'n str>,
+    ) {
+        let names: Vec<&str> = names.collect();
+        let mut d = Diagnostic::error(
+            &codes::CHECK_BAD_SIMULATE,
+            format!(
+                "`{}` is not {} {what} of the network's system",
+                name.node,
+                if what == "input" { "an" } else { "a" }
+            ),
+        )
+        .at(name.span, format!("not {what}"));
+        d = match did_you_mean(&name.node, names.iter().copied()) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None if names.is_empty() => d.help(format!("the system has no {what}s")),
+            None => d.help(format!("its {what}s are {}", names.join(", "))),
+        };
+        self.diags.push(d);
+    }
+
+    fn check_expect(
+        &mut self,
+        visible: &std::collections::HashMap<String, super::Def>,
+        x: &ast::Expect,
+    ) -> Option<HExpr> {
+        if let Some(eq) = &x.eq {
+            let lhs = self.db.text(x.lhs.span.file)[x.lhs.span.range()].to_string();
+            let rhs = self.db.text(eq.span.file)[eq.span.range()].to_string();
+            self.diags.push(
+                Diagnostic::error(&codes::CHECK_USE_EQ, "`=` in a check's `expect`")
+                    .at(
+                        crate::span::Span {
+                            start: x.lhs.span.end,
+                            end: eq.span.start,
+                            ..x.span
+                        },
+                        "this is an assignment",
+                    )
+                    .help(format!("write `expect {lhs} == {rhs}`")),
+            );
+            return None;
+        }
+        if x.within.is_some() || x.after.is_some() {
+            self.diags.push(
+                Diagnostic::error(
+                    &codes::TASK_BAD_EXPECT,
+                    "`within` and `after` belong to task periods",
+                )
+                .at(
+                    x.span,
+                    "a check's `expect` is a boolean expression over metrics",
+                )
+                .help("for a transient, use `nrmse(skip = 1 s) < 2%`"),
+            );
+            return None;
+        }
+        let tasks: Vec<(String, usize)> = visible
+            .iter()
+            .filter_map(|(n, d)| match d.item {
+                ItemRef::Task(i) => Some((n.clone(), i)),
+                _ => None,
+            })
+            .collect();
+        let hook = move |e: &ast::Expr, diags: &mut Vec<Diagnostic>| metric(e, &tasks, diags);
+        let scope = Scope {
+            metrics: Some(&hook),
+            ..Scope::default()
+        };
+        let h = self.lower(&scope, &x.lhs)?;
+        if h.ty != Type::Bool {
+            self.diags.push(
+                Diagnostic::error(
+                    &codes::CHECK_NOT_BOOLEAN,
+                    format!(
+                        "an expectation must be true or false, found {}",
+                        h.ty.describe()
+                    ),
+                )
+                .at(x.lhs.span, "not a yes/no question")
+                .help("compare it with a bound: `drift < 0.05`"),
+            );
+            return None;
+        }
+        Some(h)
+    }
+}
+
+/// Resolves a metric name or call; `None` when `e` is not about metrics at all.
+fn metric(
+    e: &ast::Expr,
+    tasks: &[(String, usize)],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Option<HExpr>> {
+    let (head, args) = match &e.kind {
+        ExprKind::Call(f, args) => (f.as_ref(), args.as_slice()),
+        _ => (e, &[][..]),
+    };
+    let name = head.as_name()?;
+    let Some(m) = tables::metric_named(name) else {
+        if Func::from_name(name).is_some() {
+            return None;
+        }
+        let mut d = Diagnostic::error(
+            &codes::CHECK_UNKNOWN_METRIC,
+            format!("unknown metric `{name}`"),
+        )
+        .at(head.span, "not a metric");
+        d = match did_you_mean(name, tables::METRICS.iter().map(|m| m.name)) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d.help("`rnnc explain rnnc::check::unknown_metric` lists the metrics"),
+        };
+        diags.push(d);
+        return Some(None);
+    };
+    let is_call = matches!(e.kind, ExprKind::Call(..));
+    if m.needs_arg && args.is_empty() {
+        diags.push(
+            Diagnostic::error(&codes::EXPR_ARITY, format!("`{name}` needs an argument"))
+                .at(e.span, "missing")
+                .help(match name {
+                    "accuracy" => "write `accuracy(TaskName)`",
+                    _ => "write `lyapunov(2)` for the second-largest exponent",
+                }),
+        );
+        return Some(None);
+    }
+    let _ = is_call;
+    let mut out = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        let opt = match &a.name {
+            Some(n) => m.opts.iter().find(|o| o.name == n.node),
+            None => (i == 0).then(|| m.opts.first()).flatten(),
+        };
+        let Some(opt) = opt else {
+            let list: Vec<&str> = m.opts.iter().map(|o| o.name).collect();
+            diags.push(
+                Diagnostic::error(
+                    &codes::EXPR_ARITY,
+                    format!("`{name}` does not take this argument"),
+                )
+                .at(a.value.span, "unexpected")
+                .help(if list.is_empty() {
+                    format!("`{name}` takes no arguments")
+                } else {
+                    format!("its arguments are {}", list.join(", "))
+                }),
+            );
+            return Some(None);
+        };
+        let value = match (opt.kind, a.value.as_name()) {
+            (OptKind::Str, Some(n)) if name == "accuracy" => {
+                match tasks.iter().find(|(t, _)| t == n) {
+                    Some((_, i)) => MetricArg::Task(*i),
+                    None => {
+                        let mut d =
+                            Diagnostic::error(&codes::NAME_UNKNOWN, format!("no task `{n}`"))
+                                .at(a.value.span, "`accuracy` needs a task");
+                        if let Some(s) = did_you_mean(n, tasks.iter().map(|(t, _)| t.as_str())) {
+                            d = d.help(format!("did you mean `{s}`?"));
+                        }
+                        diags.push(d);
+                        return Some(None);
+                    }
+                }
+            }
+            (OptKind::Str, Some(n)) => MetricArg::Name(n.to_string()),
+            _ => {
+                let scope = Scope::default();
+                let h = Lower {
+                    scope: &scope,
+                    diags,
+                }
+                .expr(&a.value)?;
+                let want = match opt.kind {
+                    OptKind::Num(d) => d,
+                    _ => 0,
+                };
+                Lower {
+                    scope: &scope,
+                    diags,
+                }
+                .expect_dim(&h, want, &format!("`{}` of `{name}`", opt.name))?;
+                match eval_const(&h, &|_| None).ok().and_then(|v| v.as_f64()) {
+                    Some(x) => MetricArg::Num(x),
+                    None => {
+                        diags.push(
+                            Diagnostic::error(
+                                &codes::EXPR_NOT_CONSTANT,
+                                "a metric's argument must be a constant",
+                            )
+                            .at(a.value.span, "not a constant"),
+                        );
+                        return Some(None);
+                    }
+                }
+            }
+        };
+        out.push((opt.name.to_string(), value));
+    }
+    let (ty, dim) = match m.ty {
+        MetricType::Num(d) => (Type::Num(Shape::Scalar), d),
+        MetricType::Bool => (Type::Bool, 0),
+    };
+    Some(Some(HExpr {
+        kind: HKind::Metric(MetricCall {
+            name: m.name,
+            args: out,
+        }),
+        ty,
+        dim,
+        constant: false,
+        bare: false,
+        span: e.span,
+    }))
+}
