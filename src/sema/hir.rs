@@ -68,6 +68,9 @@ pub enum Var {
     Time,
     /// A task's `vary` or `draw` variable.
     Local(usize),
+    /// A name whose definition had an error: uses of it are silently invalid, so that one
+    /// mistake is reported once.
+    Poisoned,
 }
 
 /// Built-in functions. Signals are functions of `t`.

@@ -319,8 +319,25 @@ impl Sema<'_> {
         let params = self.params(&s.params, &mut names)?;
         let defaults: Vec<Value> = params.iter().map(|p| p.default.clone()).collect();
         let lookup = |i: usize| defaults.get(i).cloned();
+        // Constants may not use states or inputs: bind them as non-constant names so that such a
+        // use says "not a constant" rather than "unknown name".
+        let mut const_names = names.clone();
+        for st in &s.body {
+            if let ast::SysStmt::Input { decls, .. } | ast::SysStmt::State { decls, .. } = st {
+                for d in decls {
+                    const_names.push(Binding {
+                        name: d.name.node.clone(),
+                        var: Var::State(0),
+                        ty: Type::Num(Shape::Scalar),
+                        dim: 0,
+                        constant: false,
+                        span: d.name.span,
+                    });
+                }
+            }
+        }
         let const_scope = Scope {
-            names: names.clone(),
+            names: const_names,
             params: &lookup,
             ..Scope::default()
         };
@@ -425,8 +442,8 @@ impl Sema<'_> {
                 ..Scope::default()
             };
             match st {
-                ast::SysStmt::Let { name, value } => {
-                    if let Some(h) = self.lower(&scope, value) {
+                ast::SysStmt::Let { name, value } => match self.lower(&scope, value) {
+                    Some(h) => {
                         let b = Binding {
                             name: name.node.clone(),
                             var: Var::Let(lets.len()),
@@ -439,7 +456,10 @@ impl Sema<'_> {
                             lets.push((name.node.clone(), h));
                         }
                     }
-                }
+                    None => {
+                        self.declare(&mut names, name, Binding::poisoned(name));
+                    }
+                },
                 ast::SysStmt::Init { assigns, .. } => {
                     for a in assigns {
                         let Some(i) = states.iter().position(|v| v.name == a.name.node) else {

@@ -7,6 +7,10 @@ use crate::diag::{codes, did_you_mean, Diagnostic};
 use crate::span::Span;
 use crate::syntax::ast::{Arg, BinOp, Expr, ExprKind, UnOp};
 
+/// Resolves metric names and calls in a check: `None` when the expression is no metric at
+/// all, `Some(None)` when it is one with an error (already reported).
+pub type MetricHook = dyn Fn(&Expr, &mut Vec<Diagnostic>) -> Option<Option<HExpr>>;
+
 /// A name visible in a scope.
 #[derive(Clone, Debug)]
 pub struct Binding {
@@ -32,7 +36,7 @@ pub struct Scope<'a> {
     /// Values of parameters, for constant sub-expressions such as indices.
     pub params: &'a dyn Fn(usize) -> Option<Value>,
     /// Resolves metric names and calls (checks only).
-    pub metrics: Option<&'a dyn Fn(&Expr, &mut Vec<Diagnostic>) -> Option<Option<HExpr>>>,
+    pub metrics: Option<&'a MetricHook>,
 }
 
 fn no_params(_: usize) -> Option<Value> {
@@ -49,6 +53,20 @@ impl Default for Scope<'_> {
             time_code: &codes::EXPR_NOT_CONSTANT,
             params: &no_params,
             metrics: None,
+        }
+    }
+}
+
+impl Binding {
+    /// A name whose definition failed (see [`Var::Poisoned`]).
+    pub fn poisoned(name: &crate::span::Ident) -> Binding {
+        Binding {
+            name: name.node.clone(),
+            var: Var::Poisoned,
+            ty: Type::Num(Shape::Scalar),
+            dim: 0,
+            constant: false,
+            span: name.span,
         }
     }
 }
@@ -252,6 +270,9 @@ impl Lower<'_, '_> {
     fn name(&mut self, n: &str, e: &Expr) -> Option<HExpr> {
         let span = e.span;
         if let Some(b) = self.scope.lookup(n) {
+            if b.var == Var::Poisoned {
+                return None;
+            }
             return Some(HExpr {
                 kind: HKind::Var(b.var),
                 ty: b.ty,

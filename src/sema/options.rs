@@ -547,7 +547,11 @@ impl Sema<'_> {
             }
             match self.option_value(opt, &a.value, inputs) {
                 Some(v) => given.push((opt.name, v, an.span)),
-                None => ok = false,
+                None => {
+                    // Given, though wrong: not "missing" as well.
+                    given.push((opt.name, OptValue::Auto, an.span));
+                    ok = false;
+                }
             }
         }
         let mut options = Vec::new();

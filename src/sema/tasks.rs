@@ -84,6 +84,7 @@ impl Sema<'_> {
                 }
                 ast::TaskStmt::Vary { name, values } => {
                     let Some((v, h)) = self.constant(&const_scope, values) else {
+                        self.declare(&mut names, name, Binding::poisoned(name));
                         continue;
                     };
                     let values = v.as_slice().map(<[f64]>::to_vec).unwrap_or_default();
@@ -113,6 +114,7 @@ impl Sema<'_> {
                 }
                 ast::TaskStmt::Draw { name, dist } => {
                     let Some((d, dim)) = self.dist(&const_scope, dist) else {
+                        self.declare(&mut names, name, Binding::poisoned(name));
                         continue;
                     };
                     let b = Binding {

@@ -142,7 +142,7 @@ macro_rules! keywords {
         impl Kw {
             pub const ALL: &'static [Kw] = &[$(Kw::$v),*];
             pub fn as_str(self) -> &'static str { match self { $(Kw::$v => $s),* } }
-            pub fn from_str(s: &str) -> Option<Kw> { match s { $($s => Some(Kw::$v),)* _ => None } }
+            pub fn lookup(s: &str) -> Option<Kw> { match s { $($s => Some(Kw::$v),)* _ => None } }
         }
     };
 }
@@ -320,7 +320,7 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
                         if src[range.end..next.start]
                             .chars()
                             .all(|c| c == ' ' || c == '\t')
-                            && Kw::from_str(&src[next.clone()]).is_none() =>
+                            && Kw::lookup(&src[next.clone()]).is_none() =>
                     {
                         Some(next.clone())
                     }
@@ -337,7 +337,7 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
                 }
                 Tok::Number(value)
             }
-            Ok(Raw::Ident) => match Kw::from_str(slice) {
+            Ok(Raw::Ident) => match Kw::lookup(slice) {
                 Some(k) => Tok::Kw(k),
                 None => Tok::Ident(slice),
             },
