@@ -3,6 +3,7 @@
 
 pub mod diag;
 pub mod driver;
+pub mod flat;
 pub mod repl;
 pub mod sema;
 pub mod source;
