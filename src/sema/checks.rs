@@ -365,20 +365,27 @@ fn metric(
             (OptKind::Str, Some(n)) => MetricArg::Name(n.to_string()),
             _ => {
                 let scope = Scope::default();
-                let h = Lower {
+                let Some(h) = (Lower {
                     scope: &scope,
                     diags,
-                }
-                .expr(&a.value)?;
+                })
+                .expr(&a.value) else {
+                    return Some(None);
+                };
                 let want = match opt.kind {
                     OptKind::Num(d) => d,
                     _ => 0,
                 };
-                Lower {
+                let what = format!("`{}` of `{name}`", opt.name);
+                if (Lower {
                     scope: &scope,
                     diags,
+                })
+                .expect_dim(&h, want, &what)
+                .is_none()
+                {
+                    return Some(None);
                 }
-                .expect_dim(&h, want, &format!("`{}` of `{name}`", opt.name))?;
                 match eval_const(&h, &|_| None).ok().and_then(|v| v.as_f64()) {
                     Some(x) => MetricArg::Num(x),
                     None => {
