@@ -30,24 +30,9 @@ impl Sema<'_> {
                     let range = range.as_ref().and_then(|r| self.region(&const_scope, r));
                     for d in decls {
                         let size = self.size(&const_scope, d)?;
-                        let mut channel_names = names.clone();
-                        channel_names.extend(outputs.iter().chain(&inputs).map(channel_binding));
-                        if self.declare(
-                            &mut channel_names,
-                            &d.name,
-                            channel_binding(&Channel {
-                                name: d.name.node.clone(),
-                                size,
-                                range: None,
-                                span: d.name.span,
-                            }),
-                        ) {
-                            inputs.push(Channel {
-                                name: d.name.node.clone(),
-                                size,
-                                range: range.clone(),
-                                span: d.name.span,
-                            });
+                        let taken: Vec<&Channel> = outputs.iter().chain(&inputs).collect();
+                        if let Some(c) = self.channel(&names, &taken, d, size, range.clone()) {
+                            inputs.push(c);
                         }
                     }
                 }
@@ -61,24 +46,9 @@ impl Sema<'_> {
                     }
                     for d in decls {
                         let size = self.size(&const_scope, d)?;
-                        let mut channel_names = names.clone();
-                        channel_names.extend(outputs.iter().chain(&inputs).map(channel_binding));
-                        if self.declare(
-                            &mut channel_names,
-                            &d.name,
-                            channel_binding(&Channel {
-                                name: d.name.node.clone(),
-                                size,
-                                range: None,
-                                span: d.name.span,
-                            }),
-                        ) {
-                            outputs.push(Channel {
-                                name: d.name.node.clone(),
-                                size,
-                                range: None,
-                                span: d.name.span,
-                            });
+                        let taken: Vec<&Channel> = outputs.iter().chain(&inputs).collect();
+                        if let Some(c) = self.channel(&names, &taken, d, size, None) {
+                            outputs.push(c);
                         }
                     }
                 }
@@ -192,6 +162,27 @@ impl Sema<'_> {
             repeats,
             trials,
         })
+    }
+
+    /// A new input or output channel, unless its name is taken.
+    fn channel(
+        &mut self,
+        names: &[Binding],
+        taken: &[&Channel],
+        d: &ast::Decl,
+        size: Option<usize>,
+        range: Option<RegionExpr>,
+    ) -> Option<Channel> {
+        let c = Channel {
+            name: d.name.node.clone(),
+            size,
+            range,
+            span: d.name.span,
+        };
+        let mut visible = names.to_vec();
+        visible.extend(taken.iter().map(|t| channel_binding(t)));
+        self.declare(&mut visible, &d.name, channel_binding(&c))
+            .then_some(c)
     }
 
     /// `uniform(a, b)`, `normal(m, sd)`, `exponential(mean, max = m)`, `choice([...])`.
