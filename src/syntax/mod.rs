@@ -142,6 +142,11 @@ fn token_help(tok: Tok<'_>) -> Option<&'static str> {
     }
 }
 
+/// Terminals that start an expression (besides `(`), reported together as "an expression".
+const EXPRESSION_STARTS: &[&str] = &[
+    "Num", "NumUnit", "Id", "StrLit", "[", "not", "if", "true", "false",
+];
+
 /// Turns LALRPOP's list of terminal names into what a person expects to read: the statement
 /// separator becomes "end of statement (newline or ;)", operators collapse into one entry.
 fn describe_expected(expected: &[String]) -> String {
@@ -157,9 +162,16 @@ fn describe_expected(expected: &[String]) -> String {
                 operator = true;
                 continue;
             }
-            "Num" | "NumUnit" | "Id" | "StrLit" | "(" | "[" | "not" | "if" | "true" | "false" => {
+            e if EXPRESSION_STARTS.contains(&e) => {
                 expression = true;
                 continue;
+            }
+            // `(` alone (a parameter list) is not "an expression".
+            "(" if expected
+                .iter()
+                .any(|x| EXPRESSION_STARTS.contains(&x.trim_matches('"'))) =>
+            {
+                continue
             }
             other => format!("`{other}`"),
         };
