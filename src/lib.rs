@@ -1,5 +1,19 @@
 //! `rnnc`: a language and compiler for programming the latent dynamics of recurrent neural
 //! networks. See `ARCHITECTURE.md` for the map of this crate.
+//!
+//! The front end in one call:
+//!
+//! ```
+//! use rnnc::source::{MemLoader, SourceDb};
+//!
+//! let src = "import std.systems\nnetwork osc for Oscillator(freq = 2 Hz) { neurons = 500 }";
+//! let mut db = SourceDb::new();
+//! let analysis = rnnc::driver::analyze_text(&mut db, &MemLoader::default(), "demo.rnn", src);
+//! assert!(!analysis.has_errors());
+//! let net = analysis.program.network("osc").unwrap();
+//! assert_eq!(net.method.name, "nef");
+//! assert_eq!(net.dt, 1e-3); // SI units: the default `dt = 1 ms`
+//! ```
 
 pub mod diag;
 pub mod driver;
