@@ -272,15 +272,7 @@ impl<'a> Compiler<'a, '_> {
     }
 
     fn matmul(&mut self, sa: Shape, ra: &[Reg], sb: Shape, rb: &[Reg]) -> Vec<Reg> {
-        let (r, k) = match sa {
-            Shape::Matrix(r, k) => (r, k),
-            Shape::Vector(k) => (1, k),
-            Shape::Scalar => (1, 1),
-        };
-        let c = match sb {
-            Shape::Matrix(_, c) => c,
-            _ => 1,
-        };
+        let (r, k, c) = sa.matmul_dims(sb);
         let mut out = Vec::with_capacity(r * c);
         for i in 0..r {
             for j in 0..c {

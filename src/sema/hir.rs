@@ -27,6 +27,21 @@ impl Shape {
         self.len() == 0
     }
 
+    /// `(rows, inner, cols)` of `self @ other`, a vector on the left read as one row and on
+    /// the right as one column (shapes were checked when lowering).
+    pub fn matmul_dims(self, other: Shape) -> (usize, usize, usize) {
+        let (r, k) = match self {
+            Shape::Matrix(r, k) => (r, k),
+            Shape::Vector(k) => (1, k),
+            Shape::Scalar => (1, 1),
+        };
+        let c = match other {
+            Shape::Matrix(_, c) => c,
+            _ => 1,
+        };
+        (r, k, c)
+    }
+
     pub fn describe(self) -> String {
         match self {
             Shape::Scalar => "a scalar".into(),
@@ -335,15 +350,7 @@ fn eval(e: &HExpr, param: &dyn Fn(usize) -> Option<Value>) -> Result<Value, Eval
 /// Elementwise or matrix arithmetic on row-major data; shapes were checked when lowering.
 pub fn binary(op: BinOp, sa: Shape, x: &[f64], sb: Shape, y: &[f64]) -> Vec<f64> {
     if op == BinOp::MatMul {
-        let (r, k) = match sa {
-            Shape::Matrix(r, k) => (r, k),
-            Shape::Vector(k) => (1, k),
-            Shape::Scalar => (1, 1),
-        };
-        let c = match sb {
-            Shape::Matrix(_, c) => c,
-            _ => 1,
-        };
+        let (r, k, c) = sa.matmul_dims(sb);
         let mut out = vec![0.0; r * c];
         for i in 0..r {
             for j in 0..c {
