@@ -125,3 +125,25 @@ pub fn summary(p: &Program) -> Vec<String> {
     }
     out
 }
+
+/// Like [`analyze_path`], with `extra` appended to the file's text (the CLI's `rnnc run` adds
+/// a `check` block for its `--for/--from/--with` options, so they are checked like source).
+pub fn analyze_path_with(
+    db: &mut SourceDb,
+    loader: &dyn Loader,
+    path: &Path,
+    extra: &str,
+) -> Result<Analysis, String> {
+    let text = loader.load(path)? + extra;
+    let root = db.add(Origin::Path(path.to_path_buf()), text);
+    Ok(sema::analyze(db, loader, root))
+}
+
+/// A short stable hash of a source text for the manifest (64-bit FNV-1a, hex).
+pub fn source_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{h:016x}")
+}

@@ -15,11 +15,21 @@
 //! assert_eq!(net.dt, 1e-3); // SI units: the default `dt = 1 ms`
 //! ```
 
+// Numeric kernels index several arrays in step; index loops read clearer there.
+#![allow(clippy::needless_range_loop)]
+
 pub mod diag;
 pub mod driver;
 pub mod flat;
+pub mod methods;
+pub mod net;
+pub mod npz;
+pub mod ode;
 pub mod repl;
+pub mod rng;
 pub mod sema;
+pub mod sim;
 pub mod source;
 pub mod span;
 pub mod syntax;
+pub mod trace;

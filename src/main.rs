@@ -6,6 +6,10 @@ use rnnc::diag::{codes, Diagnostic};
 use rnnc::driver;
 use rnnc::source::{FsLoader, SourceDb};
 use std::io::IsTerminal;
+use std::time::Instant;
+
+#[path = "cli/plot.rs"]
+mod plot;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -35,6 +39,10 @@ enum Command {
         /// Run the front end only and print a one-line summary per item.
         #[arg(long)]
         no_emit: bool,
+        /// Store `W_rec` as a full matrix even when the network is low rank (by default a
+        /// factored network stores `W_rec_left` and `W_rec_right`).
+        #[arg(long)]
+        dense: bool,
     },
     /// Simulate a network and write its trace.
     Run {
@@ -123,7 +131,8 @@ fn main() -> ExitCode {
             file,
             network,
             no_emit,
-            out: _,
+            out,
+            dense,
         } => {
             let Some((db, analysis)) = front_end(&file, style) else {
                 return ExitCode::from(EXIT_INVALID);
@@ -133,7 +142,6 @@ fn main() -> ExitCode {
                     return invalid(&format!("no network `{name}` in {}", file.display()));
                 }
             }
-            let _ = db;
             if no_emit {
                 for line in driver::summary(&analysis.program) {
                     if network.as_ref().is_none_or(|n| {
@@ -144,13 +152,38 @@ fn main() -> ExitCode {
                 }
                 return ExitCode::SUCCESS;
             }
-            not_yet("writing weight files (NEF lowering, issue 3)")
+            build(
+                &db,
+                &analysis.program,
+                &file,
+                network.as_deref(),
+                &out,
+                dense,
+            )
         }
-        Command::Run { file, .. } => {
-            if front_end(&file, style).is_none() {
-                return ExitCode::from(EXIT_INVALID);
+        Command::Run {
+            file,
+            network,
+            duration,
+            from,
+            with,
+            task,
+            out,
+            plot,
+        } => {
+            if task.is_some() {
+                return not_yet("exporting a task's trials (issue 4)");
             }
-            not_yet("simulation (issue 3)")
+            run(
+                &file,
+                network.as_deref(),
+                duration.as_deref(),
+                from.as_deref(),
+                with.as_deref(),
+                out.as_deref(),
+                plot.as_deref(),
+                style,
+            )
         }
         Command::Check { file, .. } => {
             if front_end(&file, style).is_none() {
@@ -192,8 +225,16 @@ fn not_yet(what: &str) -> ExitCode {
 
 /// Runs the front end and prints its diagnostics; `None` when the program has errors.
 fn front_end(file: &std::path::Path, style: Style) -> Option<(SourceDb, rnnc::sema::Analysis)> {
+    front_end_with(file, "", style)
+}
+
+fn front_end_with(
+    file: &std::path::Path,
+    extra: &str,
+    style: Style,
+) -> Option<(SourceDb, rnnc::sema::Analysis)> {
     let mut db = SourceDb::new();
-    let analysis = match driver::analyze_path(&mut db, &FsLoader, file) {
+    let analysis = match driver::analyze_path_with(&mut db, &FsLoader, file, extra) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", file.display());
@@ -299,4 +340,256 @@ fn repl(file: Option<PathBuf>, style: Style) -> ExitCode {
         let _ = editor.save_history(h);
     }
     ExitCode::SUCCESS
+}
+
+fn spinner(msg: String) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_message(msg);
+    pb.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(pb)
+}
+
+/// Builds one network, printing a progress line; `None` (with the error printed) on failure.
+fn build_one(
+    db: &SourceDb,
+    program: &rnnc::sema::Program,
+    index: usize,
+) -> Option<rnnc::methods::Built> {
+    let network = &program.networks[index];
+    let pb = spinner(format!("building {}", network.name));
+    let start = Instant::now();
+    let result = rnnc::methods::build(program, index);
+    let secs = start.elapsed().as_secs_f64();
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    match result {
+        Ok(mut built) => {
+            let text = db.text(network.span.file);
+            let name = db.get(network.span.file).display_name();
+            built.net.meta.source = Some((name, driver::source_hash(text)));
+            for w in &built.warnings {
+                eprintln!("warning: network `{}`: {w}", network.name);
+            }
+            let rank = built
+                .net
+                .w_rec
+                .rank()
+                .map_or("full".to_string(), |r| r.to_string());
+            let rmse = built
+                .decoder_rmse
+                .map_or(String::new(), |e| format!(", decoder rmse {e:.2e}"));
+            eprintln!(
+                "built {}: N = {}, rank {rank}{rmse} in {secs:.2} s",
+                network.name,
+                built.net.n()
+            );
+            Some(built)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
+}
+
+fn build(
+    db: &SourceDb,
+    program: &rnnc::sema::Program,
+    file: &std::path::Path,
+    only: Option<&str>,
+    out: &std::path::Path,
+    dense: bool,
+) -> ExitCode {
+    let targets: Vec<usize> = program
+        .networks
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| match only {
+            Some(name) => n.name == name,
+            None => n.span.file == program.root,
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if targets.is_empty() {
+        eprintln!("{} defines no network: nothing to build", file.display());
+        return ExitCode::SUCCESS;
+    }
+    if let Err(e) = std::fs::create_dir_all(out) {
+        return invalid(&format!("cannot create {}: {e}", out.display()));
+    }
+    let opts = rnnc::npz::WriteOpts {
+        dense,
+        version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let mut failed = false;
+    for i in targets {
+        let Some(built) = build_one(db, program, i) else {
+            failed = true;
+            continue;
+        };
+        let path = out.join(format!("{}.npz", program.networks[i].name));
+        let written = std::fs::File::create(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|f| {
+                rnnc::npz::write(std::io::BufWriter::new(f), &built.net, &opts)
+                    .map_err(|e| e.to_string())
+            });
+        match written {
+            Ok(()) => eprintln!("  -> {}", path.display()),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(EXIT_INVALID)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    file: &std::path::Path,
+    network: Option<&str>,
+    duration: Option<&str>,
+    from: Option<&str>,
+    with: Option<&str>,
+    out: Option<&std::path::Path>,
+    plot_to: Option<&std::path::Path>,
+    style: Style,
+) -> ExitCode {
+    // Find the network first, from the program as written.
+    let Some((_, analysis)) = front_end(file, style) else {
+        return ExitCode::from(EXIT_INVALID);
+    };
+    let roots: Vec<&str> = analysis
+        .program
+        .root_networks()
+        .map(|n| n.name.as_str())
+        .collect();
+    let name = match (network, roots.as_slice()) {
+        (Some(n), _) => {
+            if analysis.program.network(n).is_none() {
+                return invalid(&format!("no network `{n}` in {}", file.display()));
+            }
+            n.to_string()
+        }
+        (None, [one]) => one.to_string(),
+        (None, []) => return invalid(&format!("{} defines no network", file.display())),
+        (None, _) => {
+            return invalid(&format!(
+                "{} defines several networks ({}): choose one with --network",
+                file.display(),
+                roots.join(", ")
+            ))
+        }
+    };
+    let Some(duration) = duration else {
+        return invalid("say how long to simulate with --for, e.g. --for \"5 s\"");
+    };
+    // The options become a check block, so the front end checks them like source: units,
+    // names, dimensions, with spans into the appended text.
+    let mut block = format!("\n\n// rnnc run\ncheck {name} {{\n    simulate {duration}");
+    if let Some(f) = from {
+        block.push_str(&format!(" from {f}"));
+    }
+    if let Some(w) = with {
+        block.push_str(&format!(" with {w}"));
+    }
+    block.push_str("\n}\n");
+    let Some((db, analysis)) = front_end_with(file, &block, style) else {
+        return ExitCode::from(EXIT_INVALID);
+    };
+    let program = &analysis.program;
+    let Some(index) = program.networks.iter().position(|n| n.name == name) else {
+        return invalid(&format!("no network `{name}`"));
+    };
+    let Some(rnnc::sema::CheckStep::Simulate(sim)) =
+        program.checks.last().and_then(|c| c.steps.first())
+    else {
+        return invalid("internal: the run block did not analyse to a simulation");
+    };
+    let network = &program.networks[index];
+    let rnnc::sema::Target::System(inst) = &network.target else {
+        return not_yet("running a task network (issue 4)");
+    };
+    let sys = &program.systems[inst.system];
+    let lat = match rnnc::methods::latent::Latent::new(sys, inst) {
+        Ok(l) => l,
+        Err(e) => return invalid(&e),
+    };
+    let Some(built) = build_one(&db, program, index) else {
+        return ExitCode::from(EXIT_INVALID);
+    };
+    let start = Instant::now();
+    let (trace, reference) = match rnnc::trace::simulate(&built.net, &lat, sim, network.seed) {
+        Ok(t) => t,
+        Err(e) => return invalid(&format!("network `{name}`: {e}")),
+    };
+    let secs = start.elapsed().as_secs_f64();
+    let states = &built.net.meta.states;
+    let e = rnnc::trace::nrmse(&trace, &reference, states, 0);
+    eprintln!(
+        "ran {name} for {} steps in {secs:.2} s; nrmse against the exact solution: {}",
+        trace.rows() - 1,
+        e.map_or(
+            "undefined (the exact state is constant)".into(),
+            |e| format!("{:.4} %", 100.0 * e)
+        )
+    );
+    if let Some(p) = plot_to {
+        let mut cols = states.clone();
+        cols.extend(built.net.meta.outputs.iter().cloned());
+        if let Err(e) = plot::plot(
+            p,
+            &format!("{name}: network (solid) and exact (dashed)"),
+            &trace,
+            &reference,
+            &cols,
+        ) {
+            return invalid(&format!("{}: {e}", p.display()));
+        }
+        eprintln!("  plot -> {}", p.display());
+    }
+    match out {
+        Some(p) => {
+            let npz = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+            let result = std::fs::File::create(p)
+                .map_err(|e| e.to_string())
+                .and_then(|f| {
+                    let w = std::io::BufWriter::new(f);
+                    if npz {
+                        rnnc::npz::write_trace(w, &trace, &reference).map_err(|e| e.to_string())
+                    } else {
+                        write_csv(w, &trace).map_err(|e| e.to_string())
+                    }
+                });
+            if let Err(e) = result {
+                return invalid(&format!("cannot write {}: {e}", p.display()));
+            }
+            eprintln!("  trace -> {}", p.display());
+        }
+        None if plot_to.is_none() => {
+            if let Err(e) = write_csv(std::io::stdout().lock(), &trace) {
+                return invalid(&e.to_string());
+            }
+        }
+        None => {}
+    }
+    ExitCode::SUCCESS
+}
+
+fn write_csv(mut w: impl std::io::Write, trace: &rnnc::trace::Trace) -> std::io::Result<()> {
+    writeln!(w, "{}", trace.columns.join(","))?;
+    for r in 0..trace.rows() {
+        let row: Vec<String> = trace.row(r).iter().map(|v| format!("{v}")).collect();
+        writeln!(w, "{}", row.join(","))?;
+    }
+    w.flush()
 }

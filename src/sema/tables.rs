@@ -87,6 +87,7 @@ pub const METHODS: &[(Entry, Realizes)] = &[
                 opt("reg", K::Num(0), D::Num(1e-3)),
                 opt("eval_points", K::AutoInt, D::Auto),
                 opt("intercepts", K::Dist, D::Uniform(-1.0, 0.9)),
+                opt("mapping", K::Sym(&["exact", "continuous"]), D::Sym("exact")),
             ],
         },
         Realizes::Systems,

@@ -1,0 +1,118 @@
+//! Plots of a trace: the network's decoded state (solid) over the exact solution (dashed).
+
+use plotters::prelude::*;
+use rnnc::trace::Trace;
+use std::path::Path;
+
+const COLORS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// Writes an SVG or PNG (by extension) of `columns` of `net` over `reference`.
+pub fn plot(
+    path: &Path,
+    title: &str,
+    net: &Trace,
+    reference: &Trace,
+    columns: &[String],
+) -> Result<(), String> {
+    let png = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    if png {
+        // The bitmap backend draws text with this font; SVG leaves fonts to the viewer.
+        static FONT: &[u8] = include_bytes!("../../assets/DejaVuSansMono.ttf");
+        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+            .map_err(|_| "cannot load the plot font".to_string())?;
+        let root = BitMapBackend::new(path, (1000, 500)).into_drawing_area();
+        draw(root, title, net, reference, columns)
+    } else {
+        let root = SVGBackend::new(path, (1000, 500)).into_drawing_area();
+        draw(root, title, net, reference, columns)
+    }
+}
+
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    net: &Trace,
+    reference: &Trace,
+    columns: &[String],
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("cannot draw the plot: {x}");
+    root.fill(&WHITE).map_err(e)?;
+    let t = net.column("t").unwrap_or_default();
+    let (t0, t1) = (
+        t.first().copied().unwrap_or(0.0),
+        t.last().copied().unwrap_or(1.0),
+    );
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for c in columns {
+        for tr in [net, reference] {
+            for v in tr.column(c).unwrap_or_default() {
+                if v.is_finite() {
+                    lo = lo.min(v);
+                    hi = hi.max(v);
+                }
+            }
+        }
+    }
+    if !lo.is_finite() || hi <= lo {
+        lo -= 1.0;
+        hi += 1.0;
+    }
+    let pad = 0.05 * (hi - lo);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(50)
+        .build_cartesian_2d(t0..t1.max(t0 + 1e-9), (lo - pad)..(hi + pad))
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("t (s)")
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(e)?;
+    for (i, c) in columns.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let exact = reference.column(c).unwrap_or_default();
+        chart
+            .draw_series(DashedLineSeries::new(
+                t.iter().copied().zip(exact),
+                6,
+                4,
+                color.mix(0.6).stroke_width(1),
+            ))
+            .map_err(e)?;
+        let ys = net.column(c).unwrap_or_default();
+        chart
+            .draw_series(LineSeries::new(
+                t.iter().copied().zip(ys),
+                color.stroke_width(2),
+            ))
+            .map_err(e)?
+            .label(c.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(e)?;
+    root.present().map_err(e)?;
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! Lowering: from a network statement of the semantic model to the numeric network IR, one
+//! folder per method. Each method has a build side and a verify side.
+
+pub mod latent;
+pub mod nef;
+
+use crate::net::{Net, Phi};
+use crate::sema::model::{Call, Network, OptValue, Program, Target, TimeKind};
+use latent::Latent;
+use serde_json::{json, Value as Json};
+
+/// A network built, with what the build measured.
+pub struct Built {
+    pub net: Net,
+    pub decoder_rmse: Option<f64>,
+    pub warnings: Vec<String>,
+}
+
+/// Why a network could not be built: a message for the user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuildError(pub String);
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub fn phi_of(call: &Call) -> Phi {
+    Phi::from_name(call.name, &|p| call.num(p)).unwrap_or(Phi::Tanh)
+}
+
+/// Builds network `index` of `program`.
+pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
+    let network = &program.networks[index];
+    let err = |m: String| BuildError(format!("network `{}`: {m}", network.name));
+    let Target::System(inst) = &network.target else {
+        return Err(err(format!(
+            "method `{}` for a task or a direct construction is not implemented yet",
+            network.method.name
+        )));
+    };
+    let sys = &program.systems[inst.system];
+    if network.method.name != "nef" {
+        return Err(err(format!(
+            "method `{}` is not implemented yet (only `nef` is)",
+            network.method.name
+        )));
+    }
+    let lat = Latent::new(sys, inst).map_err(&err)?;
+    let n = network
+        .neurons
+        .ok_or_else(|| err("`nef` needs `neurons = N`".into()))?;
+    let mut tau = match (network.tau, sys.kind) {
+        (Some(t), _) => Some(vec![t; n]),
+        (None, TimeKind::Flow) => Some(vec![0.1; n]),
+        (None, TimeKind::Map) => None,
+    };
+    let mut gain_input = None;
+    let mut positions: Option<Vec<Vec<f64>>> = None;
+    for c in &network.constraints {
+        match c.name {
+            "gain" => {
+                if let Some(OptValue::Sym(name) | OptValue::Str(name)) = c.get("by") {
+                    let names = sys.input_names();
+                    gain_input = names.iter().position(|x| x == name);
+                }
+            }
+            "space" => {
+                if let Some(OptValue::Ints(g)) = c.get("grid") {
+                    positions = Some(nef::grid_positions(g, n));
+                }
+                if c.num("wiring").unwrap_or(0.0) != 0.0 {
+                    return Err(err(
+                        "`space(wiring = ...)` is not implemented yet (it needs per-row solves)"
+                            .into(),
+                    ));
+                }
+            }
+            "timescales" => {
+                let (from, to) = (c.num("from").unwrap_or(0.02), c.num("to").unwrap_or(0.4));
+                let axis = match c.get("along") {
+                    Some(OptValue::Axis(a)) => a.clone(),
+                    _ => "x".into(),
+                };
+                let s = axis_coordinate(positions.as_deref(), &axis, n);
+                tau = Some(s.iter().map(|s| from * (to / from).powf(*s)).collect());
+            }
+            other => {
+                return Err(err(format!(
+                    "constraint `{other}` is not implemented yet (it needs per-row solves)"
+                )))
+            }
+        }
+    }
+    let (lo, hi) = match network.method.get("intercepts") {
+        Some(OptValue::Uniform(a, b)) => (*a, *b),
+        _ => (-1.0, 0.9),
+    };
+    let design = nef::Design {
+        neurons: n,
+        phi: phi_of(&network.neuron),
+        dt: network.dt,
+        tau,
+        reg: network.method.num("reg").unwrap_or(1e-3),
+        eval_points: network.method.num("eval_points").map(|x| x as usize),
+        intercepts: (lo, hi),
+        seed: network.seed,
+        gain_input,
+        continuous: matches!(network.method.get("mapping"), Some(OptValue::Sym(s)) if s == "continuous"),
+    };
+    let built = nef::build(&lat, &design).map_err(err)?;
+    let mut net = built.net;
+    if let Some(p) = positions {
+        let cols = p.first().map_or(0, Vec::len);
+        net.positions = Some(faer::Mat::from_fn(n, cols, |i, j| p[i][j]));
+    }
+    net.meta = meta(program, network, &lat, design.tau.as_deref());
+    Ok(Built {
+        net,
+        decoder_rmse: Some(built.decoder_rmse),
+        warnings: built.warnings,
+    })
+}
+
+/// The coordinate in [0, 1] of each neuron along `axis` (`x`, `y`, `z`) of its position;
+/// without positions, the neuron index.
+fn axis_coordinate(positions: Option<&[Vec<f64>]>, axis: &str, n: usize) -> Vec<f64> {
+    let c = match axis {
+        "y" => 1,
+        "z" => 2,
+        _ => 0,
+    };
+    let raw: Vec<f64> = match positions {
+        Some(p) => p
+            .iter()
+            .map(|row| row.get(c).copied().unwrap_or(0.0))
+            .collect(),
+        None => (0..n).map(|i| i as f64).collect(),
+    };
+    let (lo, hi) = raw
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    raw.iter()
+        .map(|v| if hi > lo { (v - lo) / (hi - lo) } else { 0.0 })
+        .collect()
+}
+
+fn opt_json(v: &OptValue) -> Json {
+    match v {
+        OptValue::Num(x) => json!(x),
+        OptValue::Bool(b) => json!(b),
+        OptValue::Sym(s) | OptValue::Str(s) | OptValue::Axis(s) => json!(s),
+        OptValue::Range(a, b) => json!([a, b]),
+        OptValue::Ints(v) => json!(v),
+        OptValue::Auto => json!("auto"),
+        OptValue::Uniform(a, b) => json!({"uniform": [a, b]}),
+        OptValue::Patterns { count, seed } => json!({"random_patterns": count, "seed": seed}),
+    }
+}
+
+pub fn call_json(c: &Call) -> Json {
+    Json::Object(
+        c.options
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), opt_json(v)))
+            .collect(),
+    )
+}
+
+fn meta(
+    program: &Program,
+    network: &Network,
+    lat: &Latent,
+    tau: Option<&[f64]>,
+) -> crate::net::Meta {
+    let sys = lat.sys;
+    let mut taus: Vec<f64> = tau.map(<[f64]>::to_vec).unwrap_or_default();
+    taus.dedup();
+    let domain: Vec<Json> = lat
+        .inst
+        .domains
+        .iter()
+        .map(|(comps, r)| {
+            let names: Vec<String> = comps
+                .iter()
+                .map(|&c| sys.state_names()[c].clone())
+                .collect();
+            match r {
+                crate::sema::model::Region::Box { lo, hi } => json!({
+                    "states": names,
+                    "box": lo.iter().zip(hi).map(|(l, h)| [*l, *h]).collect::<Vec<_>>()
+                }),
+                crate::sema::model::Region::Ball { radius, center } => {
+                    json!({"states": names, "ball": {"radius": radius, "center": center}})
+                }
+            }
+        })
+        .collect();
+    let mut options = call_json(&network.method);
+    if let Json::Object(o) = &mut options {
+        o.insert("neurons".into(), json!(network.neurons));
+        o.insert("neuron".into(), json!(network.neuron.name));
+        o.insert(
+            "constraints".into(),
+            Json::Array(
+                network
+                    .constraints
+                    .iter()
+                    .map(|c| json!({"name": c.name, "options": call_json(c)}))
+                    .collect(),
+            ),
+        );
+    }
+    let _ = program;
+    crate::net::Meta {
+        network: network.name.clone(),
+        target: sys.name.clone(),
+        method: network.method.name.to_string(),
+        options,
+        seed: network.seed,
+        source: None,
+        tau: taus,
+        inputs: sys.input_names(),
+        outputs: crate::sema::model::expand(sys.outputs.iter().map(|(n, e)| {
+            let len = e.shape().len();
+            (n.as_str(), (len != 1).then_some(len))
+        })),
+        states: sys.state_names(),
+        init_latent: lat.inst.init.clone(),
+        domain: Json::Array(domain),
+        units: json!({"time": "s", "dt": "s", "tau": "s"}),
+    }
+}

@@ -1,0 +1,221 @@
+//! The numeric network IR: what every method produces and what the simulator, the checker and
+//! the weight-file writer consume. No spans, no source text: arrays and the names that label
+//! their rows (`../shared/design/FORMAT.md`).
+
+mod phi;
+
+pub use phi::Phi;
+
+use faer::Mat;
+
+/// Which update rule the arrays follow (METHODS.md section 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// `x' = (1 - alpha) x + alpha (W phi(x) + W_in u + b)`, `y = W_out phi(x) + b_out`.
+    Current,
+    /// `r' = (1 - alpha) r + alpha phi(W r + W_in u + b)`, `y = W_out r + b_out`.
+    Rate,
+}
+
+impl Form {
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::Current => "current",
+            Form::Rate => "rate",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Form> {
+        match s {
+            "current" => Some(Form::Current),
+            "rate" => Some(Form::Rate),
+            _ => None,
+        }
+    }
+}
+
+/// The recurrent weights, full or as a product of two thin factors.
+#[derive(Clone, Debug)]
+pub enum Recurrent {
+    Dense(Mat<f64>),
+    /// `W_rec = left @ right`, `left` (N, r), `right` (r, N).
+    Factored {
+        left: Mat<f64>,
+        right: Mat<f64>,
+    },
+}
+
+impl Recurrent {
+    pub fn n(&self) -> usize {
+        match self {
+            Recurrent::Dense(w) => w.nrows(),
+            Recurrent::Factored { left, .. } => left.nrows(),
+        }
+    }
+
+    /// The rank of the factored form, `None` when dense.
+    pub fn rank(&self) -> Option<usize> {
+        match self {
+            Recurrent::Dense(_) => None,
+            Recurrent::Factored { left, .. } => Some(left.ncols()),
+        }
+    }
+
+    /// The full N x N matrix (formed on demand for a factored network).
+    pub fn dense(&self) -> Mat<f64> {
+        match self {
+            Recurrent::Dense(w) => w.clone(),
+            Recurrent::Factored { left, right } => left * right,
+        }
+    }
+}
+
+/// Everything the manifest says that is not an array.
+#[derive(Clone, Debug, Default)]
+pub struct Meta {
+    pub network: String,
+    /// The system or task the network realizes (empty for direct constructions).
+    pub target: String,
+    pub method: String,
+    /// `method` options, defaults included, as JSON.
+    pub options: serde_json::Value,
+    pub seed: u64,
+    /// Source file name and a hash of its text.
+    pub source: Option<(String, String)>,
+    /// Design time constants in seconds (one per distinct value, or per neuron).
+    pub tau: Vec<f64>,
+    pub inputs: Vec<String>,
+    /// Output names after the latent states: the rows `d..` of `W_out`.
+    pub outputs: Vec<String>,
+    pub states: Vec<String>,
+    pub init_latent: Vec<f64>,
+    /// Domain per state line, as JSON (`{"box": [[lo, hi], ...]}` or `{"ball": ...}`).
+    pub domain: serde_json::Value,
+    pub units: serde_json::Value,
+}
+
+/// A network in the file's discrete-time form.
+#[derive(Clone, Debug)]
+pub struct Net {
+    pub form: Form,
+    pub phi: Phi,
+    pub dt: f64,
+    pub w_rec: Recurrent,
+    /// (N, k); k = 0 when there are no inputs.
+    pub w_in: Mat<f64>,
+    pub b_rec: Vec<f64>,
+    /// (d_out, N): the latent states, then the outputs.
+    pub w_out: Mat<f64>,
+    pub b_out: Vec<f64>,
+    /// How a latent state becomes a network state (NEF, compiled reservoirs).
+    pub enc: Option<(Mat<f64>, Vec<f64>)>,
+    pub alpha: Vec<f64>,
+    pub init_state: Vec<f64>,
+    /// The input column whose value multiplies phi's argument.
+    pub gain_input: Option<usize>,
+    pub dale_sign: Option<Vec<i8>>,
+    pub positions: Option<Mat<f64>>,
+    pub meta: Meta,
+}
+
+impl Net {
+    pub fn n(&self) -> usize {
+        self.b_rec.len()
+    }
+
+    pub fn n_inputs(&self) -> usize {
+        self.w_in.ncols()
+    }
+
+    /// Number of readout rows (latent states and outputs).
+    pub fn n_out(&self) -> usize {
+        self.w_out.nrows()
+    }
+
+    /// The latent dimension `d`: readout rows that are states.
+    pub fn n_states(&self) -> usize {
+        self.meta.states.len()
+    }
+
+    /// The network state for latent `z` (current form: `W_enc z + b_enc`; rate form as
+    /// FORMAT.md says). `None` when the network has no encoder.
+    pub fn encode(&self, z: &[f64]) -> Option<Vec<f64>> {
+        let (w, b) = self.enc.as_ref()?;
+        let mut x = b.clone();
+        for (j, zj) in z.iter().enumerate().take(w.ncols()) {
+            for (i, xi) in x.iter_mut().enumerate() {
+                *xi += w[(i, j)] * zj;
+            }
+        }
+        match self.form {
+            Form::Current => Some(x),
+            // The rate-form correction needs pinv(W_out[:d]); the reservoir method (issue 5)
+            // provides it. Until then a rate network is encoded by its nonlinearity alone.
+            Form::Rate => Some(x.iter().map(|&v| self.phi.eval(v)).collect()),
+        }
+    }
+
+    /// Checks that every array agrees with N, k and d_out; the reader and every builder
+    /// call it, so the simulator can index without checks.
+    pub fn validate(&self) -> Result<(), String> {
+        let n = self.n();
+        let shape = |name: &str, got: (usize, usize), want: (usize, usize)| {
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{name}` has shape ({}, {}), expected ({}, {})",
+                    got.0, got.1, want.0, want.1
+                ))
+            }
+        };
+        match &self.w_rec {
+            Recurrent::Dense(w) => shape("W_rec", (w.nrows(), w.ncols()), (n, n))?,
+            Recurrent::Factored { left, right } => {
+                shape(
+                    "W_rec_left",
+                    (left.nrows(), left.ncols()),
+                    (n, left.ncols()),
+                )?;
+                shape(
+                    "W_rec_right",
+                    (right.nrows(), right.ncols()),
+                    (left.ncols(), n),
+                )?
+            }
+        }
+        shape(
+            "W_in",
+            (self.w_in.nrows(), self.w_in.ncols()),
+            (n, self.w_in.ncols()),
+        )?;
+        shape(
+            "W_out",
+            (self.w_out.nrows(), self.w_out.ncols()),
+            (self.w_out.nrows(), n),
+        )?;
+        shape("b_out", (self.b_out.len(), 1), (self.w_out.nrows(), 1))?;
+        shape("alpha", (self.alpha.len(), 1), (n, 1))?;
+        shape("init_state", (self.init_state.len(), 1), (n, 1))?;
+        if let Some((w, b)) = &self.enc {
+            shape("W_enc", (w.nrows(), w.ncols()), (n, w.ncols()))?;
+            shape("b_enc", (b.len(), 1), (n, 1))?;
+        }
+        if let Some(g) = self.gain_input {
+            if g >= self.n_inputs() {
+                return Err(format!(
+                    "the gain input is column {g} but `W_in` has {} columns",
+                    self.n_inputs()
+                ));
+            }
+        }
+        if self.n_states() > self.n_out() {
+            return Err(format!(
+                "the manifest names {} states but `W_out` has {} rows",
+                self.n_states(),
+                self.n_out()
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,182 @@
+//! Neuron models: the rate functions of METHODS.md section 1 and their tuning.
+
+/// A rate function `phi`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Phi {
+    Linear,
+    Tanh,
+    Relu,
+    /// The logistic function.
+    Sigmoid,
+    /// `ln(1 + e^x)`.
+    Softplus,
+    /// Nengo's LIFRate: `1 / (tau_ref + tau_rc ln(1 + 1 / (J - 1)))` for J > 1, else 0.
+    Lif {
+        tau_rc: f64,
+        tau_ref: f64,
+    },
+}
+
+impl Phi {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phi::Linear => "linear",
+            Phi::Tanh => "tanh",
+            Phi::Relu => "relu",
+            Phi::Sigmoid => "sigmoid",
+            Phi::Softplus => "softplus",
+            Phi::Lif { .. } => "lif",
+        }
+    }
+
+    /// From a name and its parameters (`tau_rc`, `tau_ref` for `lif`, SI seconds).
+    pub fn from_name(name: &str, param: &dyn Fn(&str) -> Option<f64>) -> Option<Phi> {
+        Some(match name {
+            "linear" => Phi::Linear,
+            "tanh" => Phi::Tanh,
+            "relu" => Phi::Relu,
+            "sigmoid" | "logistic" => Phi::Sigmoid,
+            "softplus" => Phi::Softplus,
+            "lif" => Phi::Lif {
+                tau_rc: param("tau_rc").unwrap_or(0.02),
+                tau_ref: param("tau_ref").unwrap_or(0.002),
+            },
+            _ => return None,
+        })
+    }
+
+    /// The parameters as `(name, value)`, for the manifest.
+    pub fn params(self) -> Vec<(&'static str, f64)> {
+        match self {
+            Phi::Lif { tau_rc, tau_ref } => vec![("tau_rc", tau_rc), ("tau_ref", tau_ref)],
+            _ => Vec::new(),
+        }
+    }
+
+    #[inline]
+    pub fn eval(self, x: f64) -> f64 {
+        match self {
+            Phi::Linear => x,
+            Phi::Tanh => x.tanh(),
+            Phi::Relu => x.max(0.0),
+            Phi::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            Phi::Softplus => {
+                // Stable for large |x|: max(x, 0) + ln(1 + e^-|x|).
+                x.max(0.0) + (-x.abs()).exp().ln_1p()
+            }
+            Phi::Lif { tau_rc, tau_ref } => {
+                if x > 1.0 {
+                    1.0 / (tau_ref + tau_rc * (1.0 / (x - 1.0)).ln_1p())
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+
+    /// Applies phi to every element of `x` into `out`.
+    #[inline]
+    pub fn eval_into(self, x: &[f64], out: &mut [f64]) {
+        match self {
+            Phi::Tanh => {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    *o = v.tanh();
+                }
+            }
+            Phi::Relu => {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    *o = v.max(0.0);
+                }
+            }
+            _ => {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    *o = self.eval(v);
+                }
+            }
+        }
+    }
+
+    /// Gain and bias of a neuron whose current `gain * s + bias` crosses threshold (zero; 1
+    /// for LIF) at `s = intercept` and whose response at `s = 1` is set by `level` in
+    /// `[0, 1)`: the fraction of phi's range METHODS.md section 2 draws (tanh, sigmoid: of the
+    /// maximum; relu, linear: the value itself; softplus: the rise above `phi(0)`; LIF: the
+    /// rate in Hz is `200 + 200 level`). Returns `None` for an intercept of 1 or more.
+    pub fn tune(self, intercept: f64, level: f64) -> Option<(f64, f64)> {
+        let c = intercept;
+        if c >= 1.0 - 1e-9 {
+            return None;
+        }
+        let gain = match self {
+            Phi::Tanh => {
+                let f = 0.5 + 0.45 * level;
+                f.atanh() / (1.0 - c)
+            }
+            Phi::Sigmoid => {
+                // The logistic is 1/2 at threshold: its response at 1 is drawn from
+                // U(0.6, 0.95) so no neuron is flat.
+                let f = 0.6 + 0.35 * level;
+                (f / (1.0 - f)).ln() / (1.0 - c)
+            }
+            Phi::Relu | Phi::Linear => (0.5 + 0.5 * level) / (1.0 - c),
+            Phi::Softplus => {
+                let r = 0.5 + 0.5 * level;
+                (2.0 * r.exp() - 1.0).ln() / (1.0 - c)
+            }
+            Phi::Lif { tau_rc, tau_ref } => {
+                let rate = 200.0 + 200.0 * level;
+                let x = 1.0 / (1.0 - ((tau_ref - 1.0 / rate) / tau_rc).exp());
+                let gain = (1.0 - x) / (c - 1.0);
+                return Some((gain, 1.0 - gain * c));
+            }
+        };
+        Some((gain, -gain * c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuning_hits_threshold_and_response() {
+        let models = [
+            Phi::Tanh,
+            Phi::Relu,
+            Phi::Sigmoid,
+            Phi::Softplus,
+            Phi::Linear,
+            Phi::Lif {
+                tau_rc: 0.02,
+                tau_ref: 0.002,
+            },
+        ];
+        for phi in models {
+            for (c, level) in [(-0.9, 0.0), (0.0, 0.5), (0.85, 1.0)] {
+                let (g, b) = phi.tune(c, level).unwrap();
+                assert!(g > 0.0, "{phi:?}");
+                let threshold = if matches!(phi, Phi::Lif { .. }) {
+                    1.0
+                } else {
+                    0.0
+                };
+                assert!((g * c + b - threshold).abs() < 1e-12, "{phi:?}");
+                let at1 = phi.eval(g + b);
+                let want = match phi {
+                    Phi::Tanh => 0.5 + 0.45 * level,
+                    Phi::Sigmoid => 0.6 + 0.35 * level,
+                    Phi::Relu | Phi::Linear => 0.5 + 0.5 * level,
+                    Phi::Softplus => 2f64.ln() + 0.5 + 0.5 * level,
+                    Phi::Lif { .. } => 200.0 + 200.0 * level,
+                };
+                assert!((at1 - want).abs() < 1e-9 * want, "{phi:?}: {at1} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn softplus_is_stable() {
+        assert_eq!(Phi::Softplus.eval(800.0), 800.0);
+        assert!(Phi::Softplus.eval(-800.0) >= 0.0);
+        assert!((Phi::Softplus.eval(0.0) - 2f64.ln()).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,319 @@
+//! The simulator of the file's update rule (METHODS.md section 1).
+//!
+//! Per step it costs O(N r) for a factored network (rank r) and O(N^2) for a dense one; a
+//! batch of trials shares each pass over the weights (one matrix-matrix product per step
+//! instead of B matrix-vector products). Every step checks the state for NaN or infinity and
+//! stops with [`Diverged`] instead of returning a silent NaN trace.
+
+use crate::net::{Form, Net, Recurrent};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatMut, MatRef, Par};
+
+/// The network state stopped being finite.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diverged {
+    pub step: usize,
+    pub t: f64,
+}
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the network state diverged (NaN or infinity) at step {} (t = {:.4} s)",
+            self.step, self.t
+        )
+    }
+}
+
+/// One recorded sample: the readout `y[t]` taken before the update, with the input `u[t]`
+/// that drives the update from `t` to `t + 1` and the state `x[t]`.
+pub struct Sample<'a> {
+    pub step: usize,
+    pub x: &'a [f64],
+    pub u: &'a [f64],
+    pub y: &'a [f64],
+}
+
+/// Buffers for stepping one network; reuse across runs.
+pub struct Stepper<'n> {
+    net: &'n Net,
+    x: Vec<f64>,
+    p: Vec<f64>,
+    h: Vec<f64>,
+    rec: Vec<f64>,
+    u: Vec<f64>,
+    y: Vec<f64>,
+}
+
+fn matvec(dst: &mut [f64], w: MatRef<'_, f64>, v: &[f64]) {
+    let n = dst.len();
+    let dst = MatMut::from_column_major_slice_mut(dst, n, 1);
+    let v = MatRef::from_column_major_slice(v, v.len(), 1);
+    matmul(dst, Accum::Replace, w, v, 1.0, Par::Seq);
+}
+
+impl<'n> Stepper<'n> {
+    pub fn new(net: &'n Net, x0: &[f64]) -> Stepper<'n> {
+        let n = net.n();
+        Stepper {
+            net,
+            x: x0.to_vec(),
+            p: vec![0.0; n],
+            h: vec![0.0; net.w_rec.rank().unwrap_or(0)],
+            rec: vec![0.0; n],
+            u: vec![0.0; net.n_inputs()],
+            y: vec![0.0; net.n_out()],
+        }
+    }
+
+    pub fn state(&self) -> &[f64] {
+        &self.x
+    }
+
+    fn gain(&self) -> f64 {
+        self.net.gain_input.map_or(1.0, |g| self.u[g])
+    }
+
+    fn recurrent(&mut self) {
+        match &self.net.w_rec {
+            Recurrent::Dense(w) => matvec(&mut self.rec, w.as_ref(), &self.p),
+            Recurrent::Factored { left, right } => {
+                matvec(&mut self.h, right.as_ref(), &self.p);
+                matvec(&mut self.rec, left.as_ref(), &self.h);
+            }
+        }
+    }
+
+    /// `rec += W_in u + b_rec`.
+    fn add_input(&mut self) {
+        let net = self.net;
+        for (r, b) in self.rec.iter_mut().zip(&net.b_rec) {
+            *r += b;
+        }
+        for (j, &uj) in self.u.iter().enumerate() {
+            if uj != 0.0 {
+                let col = net.w_in.col(j);
+                for (i, r) in self.rec.iter_mut().enumerate() {
+                    *r += col[i] * uj;
+                }
+            }
+        }
+    }
+
+    fn readout(&mut self, src_is_p: bool) {
+        let net = self.net;
+        let src = if src_is_p { &self.p } else { &self.x };
+        matvec(&mut self.y, net.w_out.as_ref(), src);
+        for (y, b) in self.y.iter_mut().zip(&net.b_out) {
+            *y += b;
+        }
+    }
+
+    /// Sets the input `u[t]` and reads out `y[t]` (before the update).
+    pub fn read(&mut self, u: &[f64]) -> &[f64] {
+        self.u.copy_from_slice(u);
+        let net = self.net;
+        match net.form {
+            Form::Current => {
+                let g = self.gain();
+                if g == 1.0 {
+                    net.phi.eval_into(&self.x, &mut self.p);
+                } else {
+                    for (p, &x) in self.p.iter_mut().zip(&self.x) {
+                        *p = net.phi.eval(g * x);
+                    }
+                }
+                self.readout(true);
+            }
+            Form::Rate => {
+                self.readout(false);
+                self.p.copy_from_slice(&self.x);
+            }
+        }
+        &self.y
+    }
+
+    /// Advances the state by one step with the input given to [`Stepper::read`].
+    pub fn advance(&mut self) {
+        let net = self.net;
+        let g = self.gain();
+        self.recurrent();
+        self.add_input();
+        match net.form {
+            Form::Current => {
+                for ((x, &r), &a) in self.x.iter_mut().zip(&self.rec).zip(&net.alpha) {
+                    *x += a * (r - *x);
+                }
+            }
+            Form::Rate => {
+                for ((x, &r), &a) in self.x.iter_mut().zip(&self.rec).zip(&net.alpha) {
+                    *x += a * (net.phi.eval(g * r) - *x);
+                }
+            }
+        }
+    }
+
+    /// One full step: read out `y[t]`, then advance.
+    pub fn step(&mut self, u: &[f64]) {
+        self.read(u);
+        self.advance();
+    }
+
+    fn finite(&self) -> bool {
+        self.x.iter().all(|v| v.is_finite())
+    }
+}
+
+/// Runs `steps` updates from `x0`. `input(step, u)` fills `u[t]`; `record` sees every sample
+/// `t = 0..=steps` (the last one is read out after the final update, with the input for a
+/// step that is never taken).
+pub fn run(
+    net: &Net,
+    x0: &[f64],
+    steps: usize,
+    input: &mut dyn FnMut(usize, &mut [f64]),
+    record: &mut dyn FnMut(Sample<'_>),
+) -> Result<Vec<f64>, Diverged> {
+    let mut s = Stepper::new(net, x0);
+    let mut u = vec![0.0; net.n_inputs()];
+    for t in 0..=steps {
+        input(t, &mut u);
+        s.read(&u);
+        record(Sample {
+            step: t,
+            x: &s.x,
+            u: &s.u,
+            y: &s.y,
+        });
+        if t == steps {
+            break;
+        }
+        s.advance();
+        if !s.finite() {
+            return Err(Diverged {
+                step: t + 1,
+                t: (t + 1) as f64 * net.dt,
+            });
+        }
+    }
+    Ok(s.x)
+}
+
+/// Runs B trials at once; column b of `x0` is trial b's start. Each step multiplies the
+/// weights by an N x B block, so the weights are read once per step for all trials.
+/// `input(step, u)` fills a k x B column-major block; `record(step, Y)` sees d_out x B.
+pub fn run_batch(
+    net: &Net,
+    x0: MatRef<'_, f64>,
+    steps: usize,
+    input: &mut dyn FnMut(usize, MatMut<'_, f64>),
+    record: &mut dyn FnMut(usize, MatRef<'_, f64>),
+) -> Result<Mat<f64>, Diverged> {
+    let (n, b) = (net.n(), x0.ncols());
+    let k = net.n_inputs();
+    let mut x = x0.to_owned();
+    let mut p = Mat::<f64>::zeros(n, b);
+    let mut rec = Mat::<f64>::zeros(n, b);
+    let mut h = Mat::<f64>::zeros(net.w_rec.rank().unwrap_or(0), b);
+    let mut u = Mat::<f64>::zeros(k, b);
+    let mut y = Mat::<f64>::zeros(net.n_out(), b);
+    let par = if n * b >= 1 << 16 {
+        Par::rayon(0)
+    } else {
+        Par::Seq
+    };
+    for t in 0..=steps {
+        input(t, u.as_mut());
+        let gain = |c: usize| net.gain_input.map_or(1.0, |g| u[(g, c)]);
+        let src = match net.form {
+            Form::Current => {
+                for c in 0..b {
+                    let g = gain(c);
+                    for i in 0..n {
+                        p[(i, c)] = net.phi.eval(g * x[(i, c)]);
+                    }
+                }
+                &p
+            }
+            Form::Rate => &x,
+        };
+        matmul(
+            y.as_mut(),
+            Accum::Replace,
+            net.w_out.as_ref(),
+            src.as_ref(),
+            1.0,
+            par,
+        );
+        for c in 0..b {
+            for (i, bo) in net.b_out.iter().enumerate() {
+                y[(i, c)] += bo;
+            }
+        }
+        record(t, y.as_ref());
+        if t == steps {
+            break;
+        }
+        match &net.w_rec {
+            Recurrent::Dense(w) => matmul(
+                rec.as_mut(),
+                Accum::Replace,
+                w.as_ref(),
+                src.as_ref(),
+                1.0,
+                par,
+            ),
+            Recurrent::Factored { left, right } => {
+                matmul(
+                    h.as_mut(),
+                    Accum::Replace,
+                    right.as_ref(),
+                    src.as_ref(),
+                    1.0,
+                    par,
+                );
+                matmul(
+                    rec.as_mut(),
+                    Accum::Replace,
+                    left.as_ref(),
+                    h.as_ref(),
+                    1.0,
+                    par,
+                );
+            }
+        }
+        if k > 0 {
+            matmul(
+                rec.as_mut(),
+                Accum::Add,
+                net.w_in.as_ref(),
+                u.as_ref(),
+                1.0,
+                Par::Seq,
+            );
+        }
+        let mut finite = true;
+        for c in 0..b {
+            let g = gain(c);
+            for i in 0..n {
+                let r = rec[(i, c)] + net.b_rec[i];
+                let a = net.alpha[i];
+                let target = match net.form {
+                    Form::Current => r,
+                    Form::Rate => net.phi.eval(g * r),
+                };
+                let v = x[(i, c)] + a * (target - x[(i, c)]);
+                finite &= v.is_finite();
+                x[(i, c)] = v;
+            }
+        }
+        if !finite {
+            return Err(Diverged {
+                step: t + 1,
+                t: (t + 1) as f64 * net.dt,
+            });
+        }
+    }
+    Ok(x)
+}

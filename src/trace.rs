@@ -1,0 +1,283 @@
+//! Running a network on a `simulate` step, beside the exact solution of its program.
+//!
+//! Both see the same inputs: the network the sample `u((t + 1/2) dt)` held over each step
+//! (METHODS.md section 1), the reference the input as a function of time, integrated by
+//! adaptive Dormand-Prince 5(4) one step interval at a time (so an input that jumps on the
+//! grid is integrated exactly). Noise signals are drawn once per step, seeded, and shared.
+
+use crate::flat::{self, Code, Noise, Source};
+use crate::methods::latent::Latent;
+use crate::net::Net;
+use crate::ode::{Dopri5, Rhs};
+use crate::rng::Rng;
+use crate::sema::hir::Var;
+use crate::sema::model::{Simulate, TimeKind};
+use crate::sim::{self, Diverged};
+
+/// Samples at `t = 0, dt, ..., T`: one row per step, named columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace {
+    pub columns: Vec<String>,
+    /// Row-major, `columns.len()` values per row.
+    pub data: Vec<f64>,
+}
+
+impl Trace {
+    pub fn rows(&self) -> usize {
+        self.data.len() / self.columns.len().max(1)
+    }
+
+    pub fn row(&self, i: usize) -> &[f64] {
+        let w = self.columns.len();
+        &self.data[i * w..(i + 1) * w]
+    }
+
+    pub fn column(&self, name: &str) -> Option<Vec<f64>> {
+        let c = self.columns.iter().position(|n| n == name)?;
+        Some((0..self.rows()).map(|r| self.row(r)[c]).collect())
+    }
+}
+
+/// Why a run failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunError {
+    /// An input expression cannot be evaluated as a function of time.
+    Input(String),
+    Diverged(Diverged),
+    /// The program's own solution blew up.
+    Reference(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Input(m) => write!(f, "input: {m}"),
+            RunError::Diverged(d) => d.fmt(f),
+            RunError::Reference(m) => write!(f, "the program's exact solution: {m}"),
+        }
+    }
+}
+
+/// The inputs of a `simulate` step as functions of time.
+pub struct Drive {
+    /// One compiled expression per input channel (`None`: zero), and the channel's width.
+    channels: Vec<(Option<Code>, usize)>,
+    rng: Rng,
+    /// Per channel, the current value of each noise source and its filter state.
+    noise: Vec<Vec<f64>>,
+    dt: f64,
+}
+
+impl Drive {
+    pub fn new(lat: &Latent, sim: &Simulate, dt: f64, seed: u64) -> Result<Drive, RunError> {
+        let mut channels = Vec::new();
+        for (i, ch) in lat.sys.inputs.iter().enumerate() {
+            match sim.with.iter().find(|(c, _)| *c == i) {
+                Some((_, e)) => {
+                    let env = |v: Var| match v {
+                        Var::Time => Some(Source::Slots(0)),
+                        _ => None,
+                    };
+                    let code = flat::compile(&[e], 1, &env).map_err(RunError::Input)?;
+                    channels.push((Some(code), ch.len()));
+                }
+                None => channels.push((None, ch.len())),
+            }
+        }
+        let noise = channels
+            .iter()
+            .map(|(c, _)| vec![0.0; c.as_ref().map_or(0, |c| c.noise.len())])
+            .collect();
+        Ok(Drive {
+            channels,
+            rng: Rng::new(seed, "noise"),
+            noise,
+            dt,
+        })
+    }
+
+    /// Draws the noise for the step starting at step `t` (call once per step, in order).
+    pub fn advance_noise(&mut self) {
+        for ((code, _), state) in self.channels.iter().zip(&mut self.noise) {
+            let Some(code) = code else { continue };
+            for (s, kind) in state.iter_mut().zip(&code.noise) {
+                let g = self.rng.normal();
+                *s = match *kind {
+                    Noise::White => g,
+                    Noise::Smooth(fc) => {
+                        // Unit-variance Ornstein-Uhlenbeck with corner frequency fc.
+                        let a = (-2.0 * std::f64::consts::PI * fc * self.dt).exp();
+                        a * *s + (1.0 - a * a).sqrt() * g
+                    }
+                };
+            }
+        }
+    }
+
+    /// The input vector at time `t` (with the current noise values).
+    pub fn eval(&self, t: f64, u: &mut [f64]) {
+        let mut at = 0;
+        for ((code, width), noise) in self.channels.iter().zip(&self.noise) {
+            match code {
+                Some(code) => {
+                    let mut args = vec![0.0; code.n_inputs()];
+                    args[0] = t;
+                    args[code.noise_base..code.noise_base + noise.len()].copy_from_slice(noise);
+                    let mut regs = code.scratch();
+                    code.eval(&args, &mut regs, &mut u[at..at + width]);
+                }
+                None => u[at..at + width].iter_mut().for_each(|v| *v = 0.0),
+            }
+            at += width;
+        }
+    }
+}
+
+/// The latent start of a `simulate` step: the program's `init`, overridden by `from`.
+pub fn start(lat: &Latent, sim: &Simulate) -> Vec<f64> {
+    let mut z = lat.inst.init.clone();
+    let mut offsets = Vec::new();
+    let mut at = 0;
+    for s in &lat.sys.states {
+        offsets.push(at);
+        at += s.size.unwrap_or(1);
+    }
+    for (var, value) in &sim.from {
+        if let (Some(&base), Some(v)) = (offsets.get(*var), value.as_slice()) {
+            for (j, x) in v.iter().enumerate() {
+                if let Some(slot) = z.get_mut(base + j) {
+                    *slot = *x;
+                }
+            }
+        }
+    }
+    z
+}
+
+/// Runs the network and the exact solution on one `simulate` step. Columns: `t`, the
+/// inputs, the latent state, the outputs (the network's decoded; the reference's exact).
+pub fn simulate(
+    net: &Net,
+    lat: &Latent,
+    sim: &Simulate,
+    seed: u64,
+) -> Result<(Trace, Trace), RunError> {
+    let dt = net.dt;
+    let steps = (sim.duration / dt).round().max(1.0) as usize;
+    let z0 = start(lat, sim);
+    let mut columns = vec!["t".to_string()];
+    columns.extend(lat.sys.input_names());
+    columns.extend(net.meta.states.iter().cloned());
+    columns.extend(net.meta.outputs.iter().cloned());
+    let (k, d) = (lat.k, lat.d);
+    let n_out = lat.n_outputs();
+    let width = columns.len();
+
+    // The inputs, sampled per step, with their noise.
+    let mut drive = Drive::new(lat, sim, dt, seed)?;
+    let mut inputs = vec![0.0; (steps + 1) * k];
+    let mut noise_log = Vec::new();
+    for t in 0..=steps {
+        drive.advance_noise();
+        noise_log.push(drive.noise.clone());
+        drive.eval((t as f64 + 0.5) * dt, &mut inputs[t * k..(t + 1) * k]);
+    }
+
+    // The network.
+    let x0 = net.encode(&z0).unwrap_or_else(|| net.init_state.clone());
+    let mut data = Vec::with_capacity((steps + 1) * width);
+    let net_k = net.n_inputs();
+    sim::run(
+        net,
+        &x0,
+        steps,
+        &mut |t, u| {
+            u[..k.min(net_k)].copy_from_slice(&inputs[t * k..t * k + k.min(net_k)]);
+        },
+        &mut |s| {
+            data.push(s.step as f64 * dt);
+            data.extend_from_slice(&inputs[s.step * k..(s.step + 1) * k]);
+            data.extend_from_slice(&s.y[..(d + n_out).min(s.y.len())]);
+        },
+    )
+    .map_err(RunError::Diverged)?;
+    let network = Trace {
+        columns: columns.clone(),
+        data,
+    };
+
+    // The exact solution.
+    let mut data = Vec::with_capacity((steps + 1) * width);
+    let mut z = z0;
+    let mut ode = Dopri5::new(d, 1e-10, 1e-12);
+    let mut ev = lat.evaluator();
+    let mut oev = lat.output_evaluator();
+    let mut y = vec![0.0; n_out];
+    let mut u = vec![0.0; k];
+    for t in 0..=steps {
+        let t0 = t as f64 * dt;
+        drive.noise = noise_log[t].clone();
+        let sample = &inputs[t * k..(t + 1) * k];
+        oev.eval(&z, sample, &mut y);
+        data.push(t0);
+        data.extend_from_slice(sample);
+        data.extend_from_slice(&z);
+        data.extend_from_slice(&y);
+        if t == steps {
+            break;
+        }
+        match lat.kind() {
+            TimeKind::Map => {
+                let prev = z.clone();
+                ev.eval(&prev, sample, &mut z);
+            }
+            TimeKind::Flow => {
+                let mut f = FlowRhs {
+                    ev: &mut ev,
+                    drive: &drive,
+                    u: &mut u,
+                };
+                ode.integrate(&mut f, t0, t0 + dt, &mut z)
+                    .map_err(|e| RunError::Reference(e.to_string()))?;
+            }
+        }
+        if z.iter().any(|v| !v.is_finite()) {
+            return Err(RunError::Reference(format!(
+                "the state is not finite at t = {:.4} s",
+                t0 + dt
+            )));
+        }
+    }
+    let reference = Trace { columns, data };
+    Ok((network, reference))
+}
+
+struct FlowRhs<'a, 'c> {
+    ev: &'a mut crate::methods::latent::Evaluator<'c>,
+    drive: &'a Drive,
+    u: &'a mut [f64],
+}
+
+impl Rhs for FlowRhs<'_, '_> {
+    fn eval(&mut self, t: f64, z: &[f64], dz: &mut [f64]) {
+        self.drive.eval(t, self.u);
+        self.ev.eval(z, self.u, dz);
+    }
+}
+
+/// NRMSE of CHECKS.md over the latent columns: `rms(zhat - z) / rms(z - zbar)`, pooled over
+/// components, from row `skip`. `None` when the reference has no variance.
+pub fn nrmse(net: &Trace, reference: &Trace, names: &[String], skip: usize) -> Option<f64> {
+    let (mut num, mut den) = (0.0, 0.0);
+    for name in names {
+        let a = net.column(name)?;
+        let b = reference.column(name)?;
+        let (a, b) = (&a[skip.min(a.len())..], &b[skip.min(b.len())..]);
+        let mean = b.iter().sum::<f64>() / b.len().max(1) as f64;
+        for (x, y) in a.iter().zip(b) {
+            num += (x - y) * (x - y);
+            den += (y - mean) * (y - mean);
+        }
+    }
+    (den > 0.0).then(|| (num / den).sqrt())
+}
