@@ -87,3 +87,56 @@ fn integrator_with_pulses() {
         assert!(e < bound, "{neuron}: {e}");
     }
 }
+
+/// Lorenz (rho = 28), 2000 tanh neurons: over 20 s the network keeps visiting both wings in
+/// every seed, with the attractor's spread (METHODS.md: Nengo's LIF network collapses onto
+/// one wing in 4 of 5 seeds).
+#[test]
+fn lorenz_does_not_collapse() {
+    for seed in 1..=5 {
+        let src = format!(
+            "import std.systems\n\
+             network n for Lorenz {{ neurons = 2000\n tau = 100 ms\n dt = 1 ms\n seed = {seed} }}\n\
+             check n {{ simulate 20 s\n expect nrmse < 100% }}\n"
+        );
+        let p = program(&src);
+        let built = methods::build(&p, 0).expect("builds");
+        let Target::System(inst) = &p.networks[0].target else {
+            panic!()
+        };
+        let lat = Latent::new(&p.systems[inst.system], inst).unwrap();
+        let CheckStep::Simulate(sim) = &p.checks[0].steps[0] else {
+            panic!()
+        };
+        let (net, reference) = trace::simulate(&built.net, &lat, sim, 1).expect("runs");
+        let skip = 2000; // the first 2 s
+        let x = &net.column("x").unwrap()[skip..];
+        let crossings = x
+            .windows(2)
+            .filter(|w| w[0].signum() != w[1].signum())
+            .count();
+        let std = |v: &[f64]| {
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            (v.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / v.len() as f64).sqrt()
+        };
+        let xr = &reference.column("x").unwrap()[skip..];
+        let exact = xr
+            .windows(2)
+            .filter(|w| w[0].signum() != w[1].signum())
+            .count();
+        eprintln!("seed {seed}: {crossings} wing changes (exact solution: {exact})");
+        // A collapsed network stays on one wing: no changes at all.
+        assert!(
+            crossings >= 5,
+            "seed {seed}: {crossings} wing changes in 18 s"
+        );
+        for c in ["x", "y", "z"] {
+            let a = std(&net.column(c).unwrap()[skip..]);
+            let b = std(&reference.column(c).unwrap()[skip..]);
+            assert!(
+                a > 0.5 * b && a < 1.5 * b,
+                "seed {seed}: std {c} {a} vs exact {b}"
+            );
+        }
+    }
+}

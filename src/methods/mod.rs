@@ -177,8 +177,11 @@ fn meta(
     tau: Option<&[f64]>,
 ) -> crate::net::Meta {
     let sys = lat.sys;
+    // One value when every neuron shares it, else one per neuron.
     let mut taus: Vec<f64> = tau.map(<[f64]>::to_vec).unwrap_or_default();
-    taus.dedup();
+    if taus.iter().all(|&t| t == taus[0]) {
+        taus.truncate(1);
+    }
     let domain: Vec<Json> = lat
         .inst
         .domains

@@ -2,6 +2,7 @@
 //! the weight-file writer consume. No spans, no source text: arrays and the names that label
 //! their rows (`../shared/design/FORMAT.md`).
 
+pub mod fastmath;
 mod phi;
 
 pub use phi::Phi;

@@ -57,7 +57,7 @@ impl Phi {
     pub fn eval(self, x: f64) -> f64 {
         match self {
             Phi::Linear => x,
-            Phi::Tanh => x.tanh(),
+            Phi::Tanh => super::fastmath::tanh(x),
             Phi::Relu => x.max(0.0),
             Phi::Sigmoid => 1.0 / (1.0 + (-x).exp()),
             Phi::Softplus => {
@@ -74,15 +74,41 @@ impl Phi {
         }
     }
 
+    /// Applies phi to every element of `x` in place.
+    pub fn eval_inplace(self, x: &mut [f64]) {
+        match self {
+            Phi::Tanh => super::fastmath::tanh_inplace(x),
+            Phi::Relu => x.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Phi::Linear => {}
+            _ => x.iter_mut().for_each(|v| *v = self.eval(*v)),
+        }
+    }
+
+    /// `x[i] = phi(g * x[i])`.
+    pub fn eval_scaled_inplace(self, g: f64, x: &mut [f64]) {
+        if g != 1.0 {
+            x.iter_mut().for_each(|v| *v *= g);
+        }
+        self.eval_inplace(x);
+    }
+
+    /// `out[i] = phi(g * x[i])`.
+    pub fn eval_scaled_into(self, g: f64, x: &[f64], out: &mut [f64]) {
+        match self {
+            Phi::Tanh => super::fastmath::tanh_slice(g, x, out),
+            _ => {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    *o = self.eval(g * v);
+                }
+            }
+        }
+    }
+
     /// Applies phi to every element of `x` into `out`.
     #[inline]
     pub fn eval_into(self, x: &[f64], out: &mut [f64]) {
         match self {
-            Phi::Tanh => {
-                for (o, &v) in out.iter_mut().zip(x) {
-                    *o = v.tanh();
-                }
-            }
+            Phi::Tanh => super::fastmath::tanh_slice(1.0, x, out),
             Phi::Relu => {
                 for (o, &v) in out.iter_mut().zip(x) {
                     *o = v.max(0.0);

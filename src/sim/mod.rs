@@ -3,7 +3,8 @@
 //! Per step it costs O(N r) for a factored network (rank r) and O(N^2) for a dense one; a
 //! batch of trials shares each pass over the weights (one matrix-matrix product per step
 //! instead of B matrix-vector products). Every step checks the state for NaN or infinity and
-//! stops with [`Diverged`] instead of returning a silent NaN trace.
+//! stops with [`Diverged`] instead of returning a silent NaN trace; so does a readout that
+//! overflows before the state does.
 
 use crate::net::{Form, Net, Recurrent};
 use faer::linalg::matmul::matmul;
@@ -38,6 +39,9 @@ pub struct Sample<'a> {
 /// Buffers for stepping one network; reuse across runs.
 pub struct Stepper<'n> {
     net: &'n Net,
+    /// Rows of `W_rec_right` (factored) and of `W_out`, each contiguous, for dot products.
+    right_rows: Vec<f64>,
+    out_rows: Vec<f64>,
     x: Vec<f64>,
     p: Vec<f64>,
     h: Vec<f64>,
@@ -51,13 +55,40 @@ fn matvec(dst: &mut [f64], w: MatRef<'_, f64>, v: &[f64]) {
     let dst = MatMut::from_column_major_slice_mut(dst, n, 1);
     let v = MatRef::from_column_major_slice(v, v.len(), 1);
     matmul(dst, Accum::Replace, w, v, 1.0, Par::Seq);
+    crate::net::fastmath::clear_upper();
+}
+
+/// `dst = W v` through the bandwidth-bound kernel when `W` is column-major and contiguous.
+fn dense_matvec(dst: &mut [f64], w: MatRef<'_, f64>, v: &[f64]) {
+    let (rows, cols) = (w.nrows(), w.ncols());
+    if w.row_stride() == 1 && cols > 0 && rows > 0 && w.col_stride() >= rows as isize {
+        let stride = w.col_stride() as usize;
+        // SAFETY: the matrix spans (cols - 1) * stride + rows elements from its start.
+        let data = unsafe { std::slice::from_raw_parts(w.as_ptr(), (cols - 1) * stride + rows) };
+        crate::net::fastmath::matvec(data, rows, cols, stride, v, dst);
+    } else {
+        matvec(dst, w, v);
+    }
 }
 
 impl<'n> Stepper<'n> {
     pub fn new(net: &'n Net, x0: &[f64]) -> Stepper<'n> {
         let n = net.n();
+        let rows = |m: &Mat<f64>| {
+            let mut v = Vec::with_capacity(m.nrows() * m.ncols());
+            for i in 0..m.nrows() {
+                v.extend((0..m.ncols()).map(|j| m[(i, j)]));
+            }
+            v
+        };
+        let right_rows = match &net.w_rec {
+            Recurrent::Factored { right, .. } => rows(right),
+            Recurrent::Dense(_) => Vec::new(),
+        };
         Stepper {
             net,
+            right_rows,
+            out_rows: rows(&net.w_out),
             x: x0.to_vec(),
             p: vec![0.0; n],
             h: vec![0.0; net.w_rec.rank().unwrap_or(0)],
@@ -77,10 +108,13 @@ impl<'n> Stepper<'n> {
 
     fn recurrent(&mut self) {
         match &self.net.w_rec {
-            Recurrent::Dense(w) => matvec(&mut self.rec, w.as_ref(), &self.p),
-            Recurrent::Factored { left, right } => {
-                matvec(&mut self.h, right.as_ref(), &self.p);
-                matvec(&mut self.rec, left.as_ref(), &self.h);
+            Recurrent::Dense(w) => dense_matvec(&mut self.rec, w.as_ref(), &self.p),
+            Recurrent::Factored { left, .. } => {
+                let n = self.p.len();
+                for (k, h) in self.h.iter_mut().enumerate() {
+                    *h = crate::net::fastmath::dot(&self.right_rows[k * n..(k + 1) * n], &self.p);
+                }
+                dense_matvec(&mut self.rec, left.as_ref(), &self.h);
             }
         }
     }
@@ -104,9 +138,9 @@ impl<'n> Stepper<'n> {
     fn readout(&mut self, src_is_p: bool) {
         let net = self.net;
         let src = if src_is_p { &self.p } else { &self.x };
-        matvec(&mut self.y, net.w_out.as_ref(), src);
-        for (y, b) in self.y.iter_mut().zip(&net.b_out) {
-            *y += b;
+        let n = src.len();
+        for (o, (y, b)) in self.y.iter_mut().zip(&net.b_out).enumerate() {
+            *y = crate::net::fastmath::dot(&self.out_rows[o * n..(o + 1) * n], src) + b;
         }
     }
 
@@ -117,13 +151,7 @@ impl<'n> Stepper<'n> {
         match net.form {
             Form::Current => {
                 let g = self.gain();
-                if g == 1.0 {
-                    net.phi.eval_into(&self.x, &mut self.p);
-                } else {
-                    for (p, &x) in self.p.iter_mut().zip(&self.x) {
-                        *p = net.phi.eval(g * x);
-                    }
-                }
+                net.phi.eval_scaled_into(g, &self.x, &mut self.p);
                 self.readout(true);
             }
             Form::Rate => {
@@ -180,6 +208,12 @@ pub fn run(
     for t in 0..=steps {
         input(t, &mut u);
         s.read(&u);
+        if !s.y.iter().all(|v| v.is_finite()) {
+            return Err(Diverged {
+                step: t,
+                t: t as f64 * net.dt,
+            });
+        }
         record(Sample {
             step: t,
             x: &s.x,
@@ -225,14 +259,14 @@ pub fn run_batch(
     };
     for t in 0..=steps {
         input(t, u.as_mut());
-        let gain = |c: usize| net.gain_input.map_or(1.0, |g| u[(g, c)]);
+        let gains: Vec<f64> = (0..b)
+            .map(|c| net.gain_input.map_or(1.0, |g| u[(g, c)]))
+            .collect();
         let src = match net.form {
             Form::Current => {
                 for c in 0..b {
-                    let g = gain(c);
-                    for i in 0..n {
-                        p[(i, c)] = net.phi.eval(g * x[(i, c)]);
-                    }
+                    net.phi
+                        .eval_scaled_into(gains[c], x.col_as_slice(c), p.col_as_slice_mut(c));
                 }
                 &p
             }
@@ -249,6 +283,14 @@ pub fn run_batch(
         for c in 0..b {
             for (i, bo) in net.b_out.iter().enumerate() {
                 y[(i, c)] += bo;
+            }
+        }
+        for c in 0..b {
+            if !y.col_as_slice(c).iter().all(|v| v.is_finite()) {
+                return Err(Diverged {
+                    step: t,
+                    t: t as f64 * net.dt,
+                });
             }
         }
         record(t, y.as_ref());
@@ -295,17 +337,18 @@ pub fn run_batch(
         }
         let mut finite = true;
         for c in 0..b {
-            let g = gain(c);
-            for i in 0..n {
-                let r = rec[(i, c)] + net.b_rec[i];
-                let a = net.alpha[i];
-                let target = match net.form {
-                    Form::Current => r,
-                    Form::Rate => net.phi.eval(g * r),
-                };
-                let v = x[(i, c)] + a * (target - x[(i, c)]);
-                finite &= v.is_finite();
-                x[(i, c)] = v;
+            let g = gains[c];
+            let r = rec.col_as_slice_mut(c);
+            for (r, bias) in r.iter_mut().zip(&net.b_rec) {
+                *r += bias;
+            }
+            if net.form == Form::Rate {
+                net.phi.eval_scaled_inplace(g, r);
+            }
+            let xc = x.col_as_slice_mut(c);
+            for ((xi, &ri), &a) in xc.iter_mut().zip(r.iter()).zip(&net.alpha) {
+                *xi += a * (ri - *xi);
+                finite &= xi.is_finite();
             }
         }
         if !finite {

@@ -59,7 +59,8 @@ enum Coupling {
     Joint,
 }
 
-const BLOCK: usize = 1024;
+// Not a power of two: a column stride of 2^k doubles thrashes the cache sets in the Gram product.
+const BLOCK: usize = 1000;
 
 pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
     let (d, k, n) = (lat.d, lat.k, design.neurons);
@@ -387,22 +388,22 @@ fn activities<'b>(
 ) -> (MatRef<'b, f64>, f64) {
     let b = pts.len() / dim.max(1);
     let n = gain.len();
-    let max = buf
+    let max = buf[..b * n]
         .par_chunks_mut(b.max(1))
         .enumerate()
         .map(|(i, col)| {
+            crate::net::fastmath::clear_upper();
             let e = &enc[i * dim..(i + 1) * dim];
-            let mut mx = 0.0f64;
             for (r, v) in col.iter_mut().enumerate() {
                 let p = &pts[r * dim..(r + 1) * dim];
                 let mut dot = 0.0;
                 for c in 0..dim {
                     dot += e[c] * p[c];
                 }
-                *v = phi.eval(gain[i] * dot + bias[i]);
-                mx = mx.max(*v);
+                *v = gain[i] * dot + bias[i];
             }
-            mx
+            phi.eval_inplace(col);
+            col.iter().fold(0.0f64, |m, &v| m.max(v))
         })
         .reduce(|| 0.0, f64::max);
     (MatRef::from_column_major_slice(&buf[..b * n], b, n), max)
