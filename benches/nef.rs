@@ -11,7 +11,7 @@ use rnnc::source::{MemLoader, SourceDb};
 use serde_json::Value;
 use std::time::Instant;
 
-const STEPS: usize = 2000; // 2 s at dt = 1 ms
+const STEPS: usize = 5000; // 5 s at dt = 1 ms
 
 fn build(system: &str, n: usize, neuron: &str) -> (Net, f64) {
     let src = format!(
@@ -25,9 +25,10 @@ fn build(system: &str, n: usize, neuron: &str) -> (Net, f64) {
     (built.net, t.elapsed().as_secs_f64())
 }
 
-/// Seconds per step over `steps` steps with zero input.
+/// Seconds per step over `steps` steps with zero input, after a warm-up of `steps / 4`.
 fn step_time(net: &Net, steps: usize) -> f64 {
     let x0 = net.init_state.clone();
+    sim::run(net, &x0, steps / 4, &mut |_, _| {}, &mut |_| {}).expect("finite");
     let t = Instant::now();
     sim::run(net, &x0, steps, &mut |_, _| {}, &mut |_| {}).expect("finite");
     t.elapsed().as_secs_f64() / steps as f64

@@ -9,6 +9,7 @@
 use crate::net::{Form, Net, Recurrent};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
+use rayon::prelude::*;
 
 /// The network state stopped being finite.
 #[derive(Clone, Debug, PartialEq)]
@@ -108,7 +109,33 @@ impl<'n> Stepper<'n> {
 
     fn recurrent(&mut self) {
         match &self.net.w_rec {
-            Recurrent::Dense(w) => dense_matvec(&mut self.rec, w.as_ref(), &self.p),
+            Recurrent::Dense(w) => {
+                // One pass over W_rec, four columns at a time; when the matrix is large the
+                // threads take a band of rows each, so each streams its share of memory.
+                let (rows, cols) = (w.nrows(), w.ncols());
+                let stride = w.col_stride() as usize;
+                if w.row_stride() != 1 || rows == 0 || cols == 0 || stride < rows {
+                    matvec(&mut self.rec, w.as_ref(), &self.p);
+                    return;
+                }
+                // SAFETY: a column-major matrix spans (cols - 1) * stride + rows elements.
+                let data =
+                    unsafe { std::slice::from_raw_parts(w.as_ptr(), (cols - 1) * stride + rows) };
+                let p = &self.p;
+                let threads = if rows * cols >= 1 << 20 {
+                    rayon::current_num_threads().max(1)
+                } else {
+                    1
+                };
+                let band = rows.div_ceil(threads).next_multiple_of(8);
+                self.rec
+                    .par_chunks_mut(band)
+                    .enumerate()
+                    .for_each(|(c, out)| {
+                        let i0 = c * band;
+                        crate::net::fastmath::matvec(&data[i0..], out.len(), cols, stride, p, out);
+                    });
+            }
             Recurrent::Factored { left, .. } => {
                 let n = self.p.len();
                 for (k, h) in self.h.iter_mut().enumerate() {
