@@ -62,37 +62,22 @@ fn mat_c(m: &Mat<f64>) -> Vec<f64> {
 }
 
 fn npy(shape: &[u64], data: &Data) -> Result<Vec<u8>, NpzError> {
-    let mut buf = Vec::new();
-    match data {
-        Data::F64(v) => {
-            let mut w = npyz::WriteOptions::<f64>::new()
-                .default_dtype()
-                .shape(shape)
-                .writer(&mut buf)
-                .begin_nd()?;
-            w.extend(v.iter().copied())?;
-            w.finish()?;
-        }
-        Data::I8(v) => {
-            let mut w = npyz::WriteOptions::<i8>::new()
-                .default_dtype()
-                .shape(shape)
-                .writer(&mut buf)
-                .begin_nd()?;
-            w.extend(v.iter().copied())?;
-            w.finish()?;
-        }
-        Data::U8(v) => {
-            let mut w = npyz::WriteOptions::<u8>::new()
-                .default_dtype()
-                .shape(shape)
-                .writer(&mut buf)
-                .begin_nd()?;
-            w.extend(v.iter().copied())?;
-            w.finish()?;
-        }
+    fn encode<T: npyz::AutoSerialize + Copy>(shape: &[u64], v: &[T]) -> Result<Vec<u8>, NpzError> {
+        let mut buf = Vec::new();
+        let mut w = npyz::WriteOptions::<T>::new()
+            .default_dtype()
+            .shape(shape)
+            .writer(&mut buf)
+            .begin_nd()?;
+        w.extend(v.iter().copied())?;
+        w.finish()?;
+        Ok(buf)
     }
-    Ok(buf)
+    match data {
+        Data::F64(v) => encode(shape, v),
+        Data::I8(v) => encode(shape, v),
+        Data::U8(v) => encode(shape, v),
+    }
 }
 
 /// The manifest of FORMAT.md for `net`.

@@ -152,6 +152,13 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
     let targets = targets(lat, &map, &pts, m, dim, joint, kind, dt, substeps, nf, cont)?;
 
     // Gram matrix and right-hand sides, streamed over blocks of evaluation points.
+    let pop = Population {
+        phi: design.phi,
+        enc: &enc,
+        gain: &gain,
+        bias: &bias,
+        dim,
+    };
     let par = Par::rayon(0);
     let mut gram = Mat::<f64>::zeros(n, n);
     let mut rhs = Mat::<f64>::zeros(n, nf);
@@ -159,15 +166,7 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
     let mut block = vec![0.0; BLOCK * n];
     for start in (0..m).step_by(BLOCK) {
         let b = BLOCK.min(m - start);
-        let act = activities(
-            design.phi,
-            &enc,
-            &gain,
-            &bias,
-            &pts[start * dim..(start + b) * dim],
-            dim,
-            &mut block[..b * n],
-        );
+        let act = pop.activities(&pts[start * dim..(start + b) * dim], &mut block[..b * n]);
         amax = amax.max(act.1);
         let a_b = act.0;
         triangular::matmul(
@@ -214,15 +213,7 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
     let mut sq = 0.0;
     for start in (0..m).step_by(BLOCK) {
         let b = BLOCK.min(m - start);
-        let (a_b, _) = activities(
-            design.phi,
-            &enc,
-            &gain,
-            &bias,
-            &pts[start * dim..(start + b) * dim],
-            dim,
-            &mut block[..b * n],
-        );
+        let (a_b, _) = pop.activities(&pts[start * dim..(start + b) * dim], &mut block[..b * n]);
         let mut est = Mat::<f64>::zeros(b, dim);
         matmul(
             est.as_mut(),
@@ -375,38 +366,43 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
     })
 }
 
-/// Activities of every neuron at a block of points: a column-major (b x n) matrix written
-/// into `buf`, and its largest entry.
-fn activities<'b>(
+/// A tuned population: what the activities at any point depend on.
+struct Population<'a> {
     phi: Phi,
-    enc: &[f64],
-    gain: &[f64],
-    bias: &[f64],
-    pts: &[f64],
+    /// Encoders, row-major (N x dim).
+    enc: &'a [f64],
+    gain: &'a [f64],
+    bias: &'a [f64],
     dim: usize,
-    buf: &'b mut [f64],
-) -> (MatRef<'b, f64>, f64) {
-    let b = pts.len() / dim.max(1);
-    let n = gain.len();
-    let max = buf[..b * n]
-        .par_chunks_mut(b.max(1))
-        .enumerate()
-        .map(|(i, col)| {
-            crate::net::fastmath::clear_upper();
-            let e = &enc[i * dim..(i + 1) * dim];
-            for (r, v) in col.iter_mut().enumerate() {
-                let p = &pts[r * dim..(r + 1) * dim];
-                let mut dot = 0.0;
-                for c in 0..dim {
-                    dot += e[c] * p[c];
+}
+
+impl Population<'_> {
+    /// Activities of every neuron at a block of points: a column-major (b x N) matrix
+    /// written into `buf`, and its largest entry.
+    fn activities<'b>(&self, pts: &[f64], buf: &'b mut [f64]) -> (MatRef<'b, f64>, f64) {
+        let dim = self.dim;
+        let b = pts.len() / dim.max(1);
+        let n = self.gain.len();
+        let max = buf[..b * n]
+            .par_chunks_mut(b.max(1))
+            .enumerate()
+            .map(|(i, col)| {
+                crate::net::fastmath::clear_upper();
+                let e = &self.enc[i * dim..(i + 1) * dim];
+                for (r, v) in col.iter_mut().enumerate() {
+                    let p = &pts[r * dim..(r + 1) * dim];
+                    let mut dot = 0.0;
+                    for c in 0..dim {
+                        dot += e[c] * p[c];
+                    }
+                    *v = self.gain[i] * dot + self.bias[i];
                 }
-                *v = gain[i] * dot + bias[i];
-            }
-            phi.eval_inplace(col);
-            col.iter().fold(0.0f64, |m, &v| m.max(v))
-        })
-        .reduce(|| 0.0, f64::max);
-    (MatRef::from_column_major_slice(&buf[..b * n], b, n), max)
+                self.phi.eval_inplace(col);
+                col.iter().fold(0.0f64, |m, &v| m.max(v))
+            })
+            .reduce(|| 0.0, f64::max);
+        (MatRef::from_column_major_slice(&buf[..b * n], b, n), max)
+    }
 }
 
 /// Row-major (m x nf) targets: the point itself, `S^-1 (Phi_dt(z, u) - c)` for the state,
