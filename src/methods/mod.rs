@@ -57,7 +57,32 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
         (None, TimeKind::Map) => None,
     };
     let mut gain_input = None;
+    // Positions first: `timescales` and `space(wiring)` use them.
     let mut positions: Option<Vec<Vec<f64>>> = None;
+    let mut wiring = 0.0;
+    for c in network.constraints.iter().filter(|c| c.name == "space") {
+        match (c.get("grid"), c.get("positions")) {
+            (Some(OptValue::Ints(g)), _) => positions = Some(nef::grid_positions(g, n)),
+            (_, Some(OptValue::Str(_))) => {
+                return Err(err(
+                    "`space(positions = \"file\")` is not implemented yet: use `grid`".into(),
+                ))
+            }
+            _ => {}
+        }
+        wiring = c.num("wiring").unwrap_or(0.0);
+        if c.get("communicability") == Some(&OptValue::Bool(true)) {
+            return Err(err(
+                "`space(communicability = true)` is not implemented yet".into(),
+            ));
+        }
+    }
+    let mut rules = crate::constraints::RowRules {
+        sweeps: 30,
+        ..Default::default()
+    };
+    let mut synapse_level = false;
+    let mut energy = 0.0;
     for c in &network.constraints {
         match c.name {
             "gain" => {
@@ -67,14 +92,10 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
                 }
             }
             "space" => {
-                if let Some(OptValue::Ints(g)) = c.get("grid") {
-                    positions = Some(nef::grid_positions(g, n));
-                }
-                if c.num("wiring").unwrap_or(0.0) != 0.0 {
-                    return Err(err(
-                        "`space(wiring = ...)` is not implemented yet (it needs per-row solves)"
-                            .into(),
-                    ));
+                if wiring > 0.0 {
+                    let p = positions.as_deref().unwrap_or(&[]);
+                    rules.wiring = Some((crate::constraints::distances(p), wiring));
+                    synapse_level = true;
                 }
             }
             "timescales" => {
@@ -86,11 +107,27 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
                 let s = axis_coordinate(positions.as_deref(), &axis, n);
                 tau = Some(s.iter().map(|s| from * (to / from).powf(*s)).collect());
             }
-            other => {
-                return Err(err(format!(
-                    "constraint `{other}` is not implemented yet (it needs per-row solves)"
-                )))
+            "dale" => {
+                if c.get("readout") == Some(&OptValue::Bool(true)) {
+                    return Err(err("`dale(readout = true)` is not implemented yet".into()));
+                }
+                let p = c.num("excitatory").unwrap_or(0.8);
+                rules.dale = Some(crate::constraints::dale_signs(n, p));
+                synapse_level = true;
             }
+            "sparsity" => {
+                let p = c.num("density").unwrap_or(1.0);
+                rules.max_partners = Some(((p * n as f64).floor() as usize).max(1));
+                synapse_level = true;
+            }
+            "prune" => {
+                let p = c.num("fraction").unwrap_or(0.0);
+                let refit = c.get("refit") != Some(&OptValue::Bool(false));
+                rules.prune = Some((p, refit));
+                synapse_level = true;
+            }
+            "energy" => energy = c.num("weight").unwrap_or(0.0),
+            other => return Err(err(format!("constraint `{other}` is not implemented yet"))),
         }
     }
     let (lo, hi) = match network.method.get("intercepts") {
@@ -107,9 +144,19 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
         intercepts: (lo, hi),
         seed: network.seed,
         gain_input,
+        synapses: synapse_level.then_some(rules),
+        energy,
         continuous: matches!(network.method.get("mapping"), Some(OptValue::Sym(s)) if s == "continuous"),
     };
     let built = nef::build(&lat, &design).map_err(err)?;
+    let mut warnings = built.warnings;
+    if let Some(cost) = built.constraint_cost {
+        warnings.push(format!(
+            "the synapse-level constraints raise the recurrent decoding error by {:.2e} \
+             (relative, in function space); the network keeps full weights",
+            cost
+        ));
+    }
     let mut net = built.net;
     if let Some(p) = positions {
         let cols = p.first().map_or(0, Vec::len);
@@ -119,7 +166,7 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
     Ok(Built {
         net,
         decoder_rmse: Some(built.decoder_rmse),
-        warnings: built.warnings,
+        warnings,
     })
 }
 

@@ -31,6 +31,10 @@ pub struct Design {
     pub seed: u64,
     /// The input column that modulates phi's gain (it must not enter the dynamics).
     pub gain_input: Option<usize>,
+    /// Synapse-level constraints: the network gets full weights, solved per row.
+    pub synapses: Option<crate::constraints::RowRules>,
+    /// `energy(weight)`: added to the ridge, in units of `m max(A)^2`.
+    pub energy: f64,
     /// Nengo's continuous Principle 3 (`g = z + tau f(z)`, `W_in ~ tau B`) instead of the exact
     /// discrete mapping: kept to show and test what it costs.
     pub continuous: bool,
@@ -41,6 +45,9 @@ pub struct NefNet {
     pub net: Net,
     /// rms decoder error of the identity over the evaluation points, in unit coordinates.
     pub decoder_rmse: f64,
+    /// With synapse-level constraints: the relative increase of the recurrent decoding error
+    /// they cost (`constraints::Solved::cost`).
+    pub constraint_cost: Option<f64>,
     pub warnings: Vec<String>,
     /// How inputs enter: "none", "affine (exact)", "affine (dt B)", "joint".
     pub coupling: &'static str,
@@ -187,10 +194,19 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
         return Err("no neuron is active anywhere in the domain".into());
     }
     let sigma = design.reg * amax;
-    let ridge = (m as f64 * sigma * sigma).max(1e-12 * amax * amax * m as f64);
+    let ridge = (m as f64 * (sigma * sigma + design.energy * amax * amax))
+        .max(1e-12 * amax * amax * m as f64);
     for i in 0..n {
         gram[(i, i)] += ridge;
     }
+    // Synapse-level constraints solve rows against the full Gram matrix: keep it.
+    let full_gram = design.synapses.as_ref().map(|_| {
+        Mat::from_fn(
+            n,
+            n,
+            |i, j| if i >= j { gram[(i, j)] } else { gram[(j, i)] },
+        )
+    });
     let mut mem = MemBuffer::new(cholesky_in_place_scratch::<f64>(n, par, Default::default()));
     cholesky_in_place(
         gram.as_mut(),
@@ -341,11 +357,23 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
         }
     }
 
+    let (w_rec, dale_sign, constraint_cost) = match (&design.synapses, &full_gram) {
+        (Some(rules), Some(g)) => {
+            let w_star = &left * &right;
+            let solved = crate::constraints::solve_rows(g, &w_star, rules);
+            (
+                Recurrent::Dense(solved.w),
+                rules.dale.clone(),
+                Some(solved.cost),
+            )
+        }
+        _ => (Recurrent::Factored { left, right }, None, None),
+    };
     let net = Net {
         form: Form::Current,
         phi: design.phi,
         dt,
-        w_rec: Recurrent::Factored { left, right },
+        w_rec,
         w_in,
         b_rec,
         w_out,
@@ -354,12 +382,13 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
         alpha: a.iter().map(|a| 1.0 - a).collect(),
         init_state,
         gain_input: design.gain_input,
-        dale_sign: None,
+        dale_sign,
         positions: None,
         meta: Default::default(),
     };
     Ok(NefNet {
         net,
+        constraint_cost,
         decoder_rmse,
         warnings,
         coupling: coupling_name,
