@@ -14,8 +14,12 @@ use std::time::Instant;
 const STEPS: usize = 5000; // 5 s at dt = 1 ms
 
 fn build(system: &str, n: usize, neuron: &str) -> (Net, f64) {
+    build_with(system, n, neuron, "")
+}
+
+fn build_with(system: &str, n: usize, neuron: &str, constraints: &str) -> (Net, f64) {
     let src = format!(
-        "import std.systems\nnetwork b for {system} {{ neurons = {n}\n neuron = {neuron}\n tau = 100 ms\n dt = 1 ms\n seed = 1 }}\n"
+        "import std.systems\nnetwork b for {system} {{ neurons = {n}\n neuron = {neuron}\n tau = 100 ms\n dt = 1 ms\n seed = 1\n constraints {{ {constraints} }} }}\n"
     );
     let mut db = SourceDb::new();
     let a = driver::analyze_text(&mut db, &MemLoader::default(), "bench.rnn", &src);
@@ -175,6 +179,11 @@ fn main() {
             v * 1e3,
             ratio(dense, Some(v), false).trim()
         )),
+    );
+    let (sparse, secs) = build_with("Oscillator", 2000, "tanh", "sparsity(density = 25%)");
+    println!(
+        "sparse N = 2000 (25 % nonzero, built in {secs:.2} s): {:.3} ms per step",
+        step_time(&sparse, 1000) * 1e3
     );
     for b in [8usize, 32] {
         let x0 = faer::Mat::from_fn(net.n(), b, |i, _| net.init_state[i]);

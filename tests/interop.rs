@@ -72,6 +72,8 @@ fn numpy_loop_matches_rnnc_run() {
             false,
         ),
         ("ladder", &["--with", "u = pulse(100 ms, 100 ms)"], false),
+        // Full weights, 20 % nonzero: the simulator's compressed-row path.
+        ("bio", &["--with", "kick = [pulse(0 s, 50 ms), 0]"], false),
     ];
     for (i, (net, extra, dense)) in cases.iter().enumerate() {
         let out = dir.join(format!("case{i}"));

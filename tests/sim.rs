@@ -7,9 +7,14 @@ use rnnc::sim;
 use rnnc::source::{MemLoader, SourceDb};
 
 fn oscillator(neurons: usize) -> Net {
-    let src = format!("import std.systems\nnetwork n for Oscillator {{ neurons = {neurons} }}");
+    build(&format!(
+        "import std.systems\nnetwork n for Oscillator {{ neurons = {neurons} }}"
+    ))
+}
+
+fn build(src: &str) -> Net {
     let mut db = SourceDb::new();
-    let a = driver::analyze_text(&mut db, &MemLoader::default(), "t.rnn", &src);
+    let a = driver::analyze_text(&mut db, &MemLoader::default(), "t.rnn", src);
     methods::build(&a.program, 0).expect("builds").net
 }
 
@@ -100,4 +105,31 @@ fn divergence_is_an_error_not_a_nan_trace() {
     let err =
         sim::run_batch(&net, x0m.as_ref(), 10_000, &mut |_, _| {}, &mut |_, _| {}).unwrap_err();
     assert!(err.step > 100 && err.step < 1000, "{err}");
+}
+
+#[test]
+fn sparse_rows_agree_with_the_dense_product() {
+    let net = build(
+        "import std.systems\nnetwork n for Oscillator { neurons = 200\n constraints { sparsity(density = 20%) } }",
+    );
+    let w = net.w_rec.dense();
+    assert!(rnnc::constraints::verify::density(&w) <= 0.2);
+    let x0 = net.init_state.clone();
+    // Single trials step through compressed rows; a batch of one through the dense product.
+    let single = trace(&net, &x0, 300, 0.5);
+    let x0m = faer::Mat::from_fn(net.n(), 1, |i, _| x0[i]);
+    let mut batch = Vec::new();
+    sim::run_batch(
+        &net,
+        x0m.as_ref(),
+        300,
+        &mut |t, mut u| u[(0, 0)] = if t < 10 { 0.5 } else { 0.0 },
+        &mut |_, y| batch.push((0..y.nrows()).map(|i| y[(i, 0)]).collect::<Vec<_>>()),
+    )
+    .expect("finite");
+    for (ra, rb) in single.iter().zip(&batch) {
+        for (va, vb) in ra.iter().zip(rb) {
+            assert!((va - vb).abs() <= 1e-9 * va.abs().max(1e-3), "{va} vs {vb}");
+        }
+    }
 }

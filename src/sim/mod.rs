@@ -1,6 +1,7 @@
 //! The simulator of the file's update rule (METHODS.md section 1).
 //!
-//! Per step it costs O(N r) for a factored network (rank r) and O(N^2) for a dense one; a
+//! Per step it costs O(N r) for a factored network (rank r), O(nonzeros) for a dense one at
+//! most half full (compressed rows) and O(N^2) otherwise; a
 //! batch of trials shares each pass over the weights (one matrix-matrix product per step
 //! instead of B matrix-vector products). Every step checks the state for NaN or infinity and
 //! stops with [`Diverged`] instead of returning a silent NaN trace; so does a readout that
@@ -42,6 +43,8 @@ pub struct Stepper<'n> {
     net: &'n Net,
     /// Rows of `W_rec_right` (factored) and of `W_out`, each contiguous, for dot products.
     right_rows: Vec<f64>,
+    /// A dense `W_rec` with at most half its entries nonzero, in compressed rows.
+    sparse: Option<Csr>,
     out_rows: Vec<f64>,
     x: Vec<f64>,
     p: Vec<f64>,
@@ -57,6 +60,66 @@ fn matvec(dst: &mut [f64], w: MatRef<'_, f64>, v: &[f64]) {
     let v = MatRef::from_column_major_slice(v, v.len(), 1);
     matmul(dst, Accum::Replace, w, v, 1.0, Par::Seq);
     crate::net::fastmath::clear_upper();
+}
+
+/// Compressed sparse rows: a constrained network's `W_rec` (sparsity, pruning) costs its
+/// nonzeros per step, not N^2.
+struct Csr {
+    row_ptr: Vec<usize>,
+    cols: Vec<u32>,
+    vals: Vec<f64>,
+}
+
+impl Csr {
+    /// `None` when more than `max_density` of the entries are nonzero.
+    fn from_dense(w: &Mat<f64>, max_density: f64) -> Option<Csr> {
+        let (n, m) = (w.nrows(), w.ncols());
+        let mut nz = 0usize;
+        for j in 0..m {
+            nz += w.col_as_slice(j).iter().filter(|v| **v != 0.0).count();
+        }
+        if n == 0 || nz as f64 > max_density * (n * m) as f64 {
+            return None;
+        }
+        let mut row_ptr = Vec::with_capacity(n + 1);
+        let mut cols = Vec::with_capacity(nz);
+        let mut vals = Vec::with_capacity(nz);
+        row_ptr.push(0);
+        for i in 0..n {
+            for j in 0..m {
+                let v = w[(i, j)];
+                if v != 0.0 {
+                    cols.push(j as u32);
+                    vals.push(v);
+                }
+            }
+            row_ptr.push(vals.len());
+        }
+        Some(Csr {
+            row_ptr,
+            cols,
+            vals,
+        })
+    }
+
+    fn matvec(&self, x: &[f64], y: &mut [f64]) {
+        for (i, yi) in y.iter_mut().enumerate() {
+            let (a, b) = (self.row_ptr[i], self.row_ptr[i + 1]);
+            let mut acc = [0.0; 4];
+            let (cols, vals) = (&self.cols[a..b], &self.vals[a..b]);
+            let chunks = cols.len() / 4;
+            for c in 0..chunks {
+                for l in 0..4 {
+                    acc[l] += vals[4 * c + l] * x[cols[4 * c + l] as usize];
+                }
+            }
+            let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+            for k in 4 * chunks..cols.len() {
+                s += vals[k] * x[cols[k] as usize];
+            }
+            *yi = s;
+        }
+    }
 }
 
 /// `dst = W v` through the bandwidth-bound kernel when `W` is column-major and contiguous.
@@ -86,9 +149,14 @@ impl<'n> Stepper<'n> {
             Recurrent::Factored { right, .. } => rows(right),
             Recurrent::Dense(_) => Vec::new(),
         };
+        let sparse = match &net.w_rec {
+            Recurrent::Dense(w) => Csr::from_dense(w, 0.5),
+            Recurrent::Factored { .. } => None,
+        };
         Stepper {
             net,
             right_rows,
+            sparse,
             out_rows: rows(&net.w_out),
             x: x0.to_vec(),
             p: vec![0.0; n],
@@ -109,6 +177,11 @@ impl<'n> Stepper<'n> {
 
     fn recurrent(&mut self) {
         match &self.net.w_rec {
+            Recurrent::Dense(_) if self.sparse.is_some() => {
+                if let Some(csr) = &self.sparse {
+                    csr.matvec(&self.p, &mut self.rec);
+                }
+            }
             Recurrent::Dense(w) => {
                 // One pass over W_rec, four columns at a time; when the matrix is large the
                 // threads take a band of rows each, so each streams its share of memory.
