@@ -281,3 +281,21 @@ pub fn nrmse(net: &Trace, reference: &Trace, names: &[String], skip: usize) -> O
     }
     (den > 0.0).then(|| (num / den).sqrt())
 }
+
+/// [`simulate`] for network `index` of `program` (a network realizing a system).
+pub fn simulate_network(
+    program: &crate::sema::model::Program,
+    index: usize,
+    net: &Net,
+    sim: &Simulate,
+) -> Result<(Trace, Trace), RunError> {
+    let network = &program.networks[index];
+    let crate::sema::model::Target::System(inst) = &network.target else {
+        return Err(RunError::Input(format!(
+            "network `{}` realizes a task: run its trials with the task engine",
+            network.name
+        )));
+    };
+    let lat = Latent::new(&program.systems[inst.system], inst).map_err(RunError::Input)?;
+    simulate(net, &lat, sim, network.seed)
+}

@@ -3,8 +3,8 @@
 
 use rnnc::constraints::{distances, verify};
 use rnnc::driver;
-use rnnc::methods::{self, latent::Latent, Built};
-use rnnc::sema::model::{CheckStep, Program, Target};
+use rnnc::methods::{self, Built};
+use rnnc::sema::model::{CheckStep, Program};
 use rnnc::source::{MemLoader, SourceDb};
 use rnnc::trace;
 
@@ -29,14 +29,10 @@ fn program(constraints: &str) -> Program {
 fn build(constraints: &str) -> (Built, f64) {
     let p = program(constraints);
     let built = methods::build(&p, 0).expect("builds");
-    let Target::System(inst) = &p.networks[0].target else {
-        panic!()
-    };
-    let lat = Latent::new(&p.systems[inst.system], inst).unwrap();
     let CheckStep::Simulate(sim) = &p.checks[0].steps[0] else {
         panic!()
     };
-    let (net, reference) = trace::simulate(&built.net, &lat, sim, 1).expect("runs");
+    let (net, reference) = trace::simulate_network(&p, 0, &built.net, sim).expect("runs");
     let e = trace::nrmse(&net, &reference, &built.net.meta.states, 0).unwrap();
     (built, e)
 }

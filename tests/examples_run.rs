@@ -3,7 +3,7 @@
 //! what is not built yet must say so in their build error (never panic, never NaN).
 
 use rnnc::driver;
-use rnnc::methods::{self, latent::Latent};
+use rnnc::methods;
 use rnnc::sema::model::{CheckStep, Target};
 use rnnc::source::{FsLoader, SourceDb};
 use rnnc::trace;
@@ -38,16 +38,15 @@ fn example_networks_build_and_run() {
                     continue;
                 }
             };
-            let Target::System(inst) = &network.target else {
+            if !matches!(network.target, Target::System(_)) {
                 continue;
-            };
-            let lat = Latent::new(&p.systems[inst.system], inst).unwrap();
+            }
             for check in p.checks.iter().filter(|c| c.network == i) {
                 for step in &check.steps {
                     let CheckStep::Simulate(sim) = step else {
                         continue;
                     };
-                    let (net, reference) = trace::simulate(&built.net, &lat, sim, network.seed)
+                    let (net, reference) = trace::simulate_network(p, i, &built.net, sim)
                         .unwrap_or_else(|e| panic!("{}: {}: {e}", file.display(), network.name));
                     let e = trace::nrmse(&net, &reference, &built.net.meta.states, 0);
                     eprintln!(

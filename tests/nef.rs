@@ -1,8 +1,8 @@
 //! NEF builds judged against the exact solution of their programs (METHODS.md section 2).
 
 use rnnc::driver;
-use rnnc::methods::{self, latent::Latent};
-use rnnc::sema::model::{CheckStep, Program, Simulate, Target};
+use rnnc::methods;
+use rnnc::sema::model::{CheckStep, Program, Simulate};
 use rnnc::source::{FsLoader, SourceDb};
 use rnnc::trace;
 
@@ -17,10 +17,6 @@ fn program(src: &str) -> Program {
 fn nrmse_of(src: &str) -> f64 {
     let p = program(src);
     let built = methods::build(&p, 0).expect("builds");
-    let Target::System(inst) = &p.networks[0].target else {
-        panic!()
-    };
-    let lat = Latent::new(&p.systems[inst.system], inst).unwrap();
     let sim: &Simulate = p.checks[0]
         .steps
         .iter()
@@ -29,7 +25,7 @@ fn nrmse_of(src: &str) -> f64 {
             _ => None,
         })
         .unwrap();
-    let (net, reference) = trace::simulate(&built.net, &lat, sim, 1).expect("runs");
+    let (net, reference) = trace::simulate_network(&p, 0, &built.net, sim).expect("runs");
     let e = trace::nrmse(&net, &reference, &built.net.meta.states, 0).unwrap();
     eprintln!(
         "nrmse {:.5} %, decoder rmse {:.2e}",
@@ -101,14 +97,10 @@ fn lorenz_does_not_collapse() {
         );
         let p = program(&src);
         let built = methods::build(&p, 0).expect("builds");
-        let Target::System(inst) = &p.networks[0].target else {
-            panic!()
-        };
-        let lat = Latent::new(&p.systems[inst.system], inst).unwrap();
         let CheckStep::Simulate(sim) = &p.checks[0].steps[0] else {
             panic!()
         };
-        let (net, reference) = trace::simulate(&built.net, &lat, sim, 1).expect("runs");
+        let (net, reference) = trace::simulate_network(&p, 0, &built.net, sim).expect("runs");
         let skip = 2000; // the first 2 s
         let x = &net.column("x").unwrap()[skip..];
         let crossings = x
