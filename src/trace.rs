@@ -1,14 +1,15 @@
 //! Running a network on a `simulate` step, beside the exact solution of its program.
 //!
-//! Both see the same inputs: the network the sample `u((t + 1/2) dt)` held over each step
-//! (METHODS.md section 1), the reference the input as a function of time, integrated by
-//! adaptive Dormand-Prince 5(4) one step interval at a time (so an input that jumps on the
-//! grid is integrated exactly). Noise signals are drawn once per step, seeded, and shared.
+//! Both see the same inputs (CHECKS.md, Simulation): the sample `u((t + 1/2) dt)` held over
+//! each step `[t dt, (t + 1) dt)`. The reference integrates the system with adaptive
+//! Dormand-Prince 5(4) (rtol 1e-10) one step interval at a time, so the held input never
+//! jumps inside an integration; a `next` system iterates its map once per step. Noise signals
+//! are drawn once per step, seeded, and shared.
 
 use crate::flat::{self, Code, Noise, Source};
 use crate::methods::latent::Latent;
 use crate::net::Net;
-use crate::ode::{Dopri5, Rhs};
+use crate::ode::Dopri5;
 use crate::rng::Rng;
 use crate::sema::hir::Var;
 use crate::sema::model::{Simulate, TimeKind};
@@ -176,15 +177,17 @@ pub fn simulate(
     // The inputs, sampled per step, with their noise.
     let mut drive = Drive::new(lat, sim, dt, seed)?;
     let mut inputs = vec![0.0; (steps + 1) * k];
-    let mut noise_log = Vec::new();
     for t in 0..=steps {
         drive.advance_noise();
-        noise_log.push(drive.noise.clone());
         drive.eval((t as f64 + 0.5) * dt, &mut inputs[t * k..(t + 1) * k]);
     }
 
-    // The network.
-    let x0 = net.encode(&z0).unwrap_or_else(|| net.init_state.clone());
+    // The network: the file's init_state for the program's init, else the encoded start.
+    let x0 = if sim.from.is_empty() {
+        net.init_state.clone()
+    } else {
+        net.encode(&z0).unwrap_or_else(|| net.init_state.clone())
+    };
     let mut data = Vec::with_capacity((steps + 1) * width);
     let net_k = net.n_inputs();
     sim::run(
@@ -213,10 +216,8 @@ pub fn simulate(
     let mut ev = lat.evaluator();
     let mut oev = lat.output_evaluator();
     let mut y = vec![0.0; n_out];
-    let mut u = vec![0.0; k];
     for t in 0..=steps {
         let t0 = t as f64 * dt;
-        drive.noise = noise_log[t].clone();
         let sample = &inputs[t * k..(t + 1) * k];
         oev.eval(&z, sample, &mut y);
         data.push(t0);
@@ -232,11 +233,7 @@ pub fn simulate(
                 ev.eval(&prev, sample, &mut z);
             }
             TimeKind::Flow => {
-                let mut f = FlowRhs {
-                    ev: &mut ev,
-                    drive: &drive,
-                    u: &mut u,
-                };
+                let mut f = |_: f64, z: &[f64], dz: &mut [f64]| ev.eval(z, sample, dz);
                 ode.integrate(&mut f, t0, t0 + dt, &mut z)
                     .map_err(|e| RunError::Reference(e.to_string()))?;
             }
@@ -250,19 +247,6 @@ pub fn simulate(
     }
     let reference = Trace { columns, data };
     Ok((network, reference))
-}
-
-struct FlowRhs<'a, 'c> {
-    ev: &'a mut crate::methods::latent::Evaluator<'c>,
-    drive: &'a Drive,
-    u: &'a mut [f64],
-}
-
-impl Rhs for FlowRhs<'_, '_> {
-    fn eval(&mut self, t: f64, z: &[f64], dz: &mut [f64]) {
-        self.drive.eval(t, self.u);
-        self.ev.eval(z, self.u, dz);
-    }
 }
 
 /// NRMSE of CHECKS.md over the latent columns: `rms(zhat - z) / rms(z - zbar)`, pooled over
