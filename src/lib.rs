@@ -18,6 +18,7 @@
 // Numeric kernels index several arrays in step; index loops read clearer there.
 #![allow(clippy::needless_range_loop)]
 
+pub mod check;
 pub mod constraints;
 pub mod diag;
 pub mod driver;

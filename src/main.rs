@@ -185,11 +185,35 @@ fn main() -> ExitCode {
                 style,
             )
         }
-        Command::Check { file, .. } => {
-            if front_end(&file, style).is_none() {
+        Command::Check {
+            file,
+            network,
+            weights,
+            format,
+            dt,
+            tau,
+            form,
+            phi,
+            readout,
+        } => {
+            let Some((db, analysis)) = front_end(&file, style) else {
                 return ExitCode::from(EXIT_INVALID);
+            };
+            if readout.as_deref().is_some_and(|r| r != "before") {
+                return not_yet("`--readout after`");
             }
-            not_yet("running checks (issue 4)")
+            let foreign = match foreign_options(dt, tau, form, phi) {
+                Ok(f) => f,
+                Err(e) => return invalid(&e),
+            };
+            check(
+                &db,
+                &analysis.program,
+                network.as_deref(),
+                weights.as_deref(),
+                &foreign,
+                matches!(format, Format::Json),
+            )
         }
         Command::Repl { file } => repl(file, style),
         Command::Explain { code, list } => {
@@ -592,4 +616,207 @@ fn write_csv(mut w: impl std::io::Write, trace: &rnnc::trace::Trace) -> std::io:
         writeln!(w, "{}", row.join(","))?;
     }
     w.flush()
+}
+
+/// A time like `1 ms`, `0.1 s`, `100us`.
+fn parse_time(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| c.is_alphabetic() || c == 'µ')
+        .unwrap_or(t.len());
+    let (num, unit) = (t[..split].trim(), t[split..].trim());
+    let x: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a time (write e.g. `1 ms`)"))?;
+    let scale = match unit {
+        "s" => 1.0,
+        "ms" => 1e-3,
+        "us" | "µs" => 1e-6,
+        "min" => 60.0,
+        "" => return Err(format!("`{text}` needs a unit (write e.g. `{text} ms`)")),
+        other => return Err(format!("`{other}` is not a unit of time")),
+    };
+    if !(x > 0.0 && x.is_finite()) {
+        return Err(format!("`{text}` must be a positive time"));
+    }
+    Ok(x * scale)
+}
+
+fn foreign_options(
+    dt: Option<String>,
+    tau: Option<String>,
+    form: Option<String>,
+    phi: Option<String>,
+) -> Result<rnnc::npz::Foreign, String> {
+    Ok(rnnc::npz::Foreign {
+        dt: dt.as_deref().map(parse_time).transpose()?,
+        tau: tau.as_deref().map(parse_time).transpose()?,
+        form: form
+            .as_deref()
+            .map(|f| {
+                rnnc::net::Form::from_name(f)
+                    .ok_or_else(|| format!("--form `{f}`: expected `current` or `rate`"))
+            })
+            .transpose()?,
+        phi: phi
+            .as_deref()
+            .map(|p| {
+                rnnc::net::Phi::from_name(p, &|_| None).ok_or_else(|| {
+                    format!("--phi `{p}`: expected tanh, relu, sigmoid, softplus, linear or lif")
+                })
+            })
+            .transpose()?,
+    })
+}
+
+/// Fills the names a foreign file's manifest would give from the program.
+fn adopt_names(
+    net: &mut rnnc::net::Net,
+    program: &rnnc::sema::Program,
+    index: usize,
+) -> Result<(), String> {
+    let network = &program.networks[index];
+    let rnnc::sema::Target::System(inst) = &network.target else {
+        return Ok(());
+    };
+    let sys = &program.systems[inst.system];
+    if net.meta.states.is_empty() {
+        net.meta.states = sys.state_names();
+        net.meta.inputs = sys.input_names();
+        net.meta.outputs = rnnc::sema::model::expand(sys.outputs.iter().map(|(n, e)| {
+            let len = e.shape().len();
+            (n.as_str(), (len != 1).then_some(len))
+        }));
+    }
+    let d = sys.state_dim();
+    if net.n_out() < d {
+        return Err(format!(
+            "array `W_out` has shape ({}, {}), expected ({d}, {}) or more rows: one per latent state of `{}`",
+            net.n_out(),
+            net.n(),
+            net.n(),
+            sys.name
+        ));
+    }
+    if net.n_inputs() != sys.input_dim() {
+        return Err(format!(
+            "array `W_in` has shape ({}, {}), expected ({}, {}): one column per input of `{}`",
+            net.n(),
+            net.n_inputs(),
+            net.n(),
+            sys.input_dim(),
+            sys.name
+        ));
+    }
+    Ok(())
+}
+
+fn check(
+    db: &SourceDb,
+    program: &rnnc::sema::Program,
+    only: Option<&str>,
+    weights: Option<&std::path::Path>,
+    foreign: &rnnc::npz::Foreign,
+    json: bool,
+) -> ExitCode {
+    if let Some(name) = only {
+        if program.network(name).is_none() {
+            return invalid(&format!("no network `{name}`"));
+        }
+    }
+    if weights.is_some() && only.is_none() {
+        return invalid("--weights needs --network NAME: which network of the program the file is");
+    }
+    let checks: Vec<&rnnc::sema::model::Check> = program
+        .checks
+        .iter()
+        .filter(|c| {
+            let n = &program.networks[c.network];
+            match only {
+                Some(name) => n.name == name,
+                None => n.span.file == program.root,
+            }
+        })
+        .collect();
+    if checks.is_empty() {
+        eprintln!("no check to run");
+        return ExitCode::SUCCESS;
+    }
+    let mut reports = Vec::new();
+    let mut invalid_input = false;
+    let mut cache: Vec<(usize, rnnc::net::Net)> = Vec::new();
+    for c in checks {
+        if !cache.iter().any(|(i, _)| *i == c.network) {
+            let net = match weights {
+                Some(path) => {
+                    let read = std::fs::File::open(path)
+                        .map_err(|e| e.to_string())
+                        .and_then(|f| {
+                            rnnc::npz::read(std::io::BufReader::new(f), foreign)
+                                .map_err(|e| e.to_string())
+                        })
+                        .and_then(|mut n| adopt_names(&mut n, program, c.network).map(|_| n));
+                    match read {
+                        Ok(n) => n,
+                        Err(e) => return invalid(&format!("{}: {e}", path.display())),
+                    }
+                }
+                None => match build_one(db, program, c.network) {
+                    Some(b) => b.net,
+                    None => {
+                        invalid_input = true;
+                        continue;
+                    }
+                },
+            };
+            cache.push((c.network, net));
+        }
+        let net = &cache
+            .iter()
+            .find(|(i, _)| *i == c.network)
+            .expect("cached")
+            .1;
+        let report = rnnc::check::run(program, c, net);
+        if !json {
+            println!("check {}", report.network);
+            for l in &report.lines {
+                let mark = match l.pass {
+                    Some(true) => "pass",
+                    Some(false) => "FAIL",
+                    None => "error",
+                };
+                let value = l.value.as_deref().unwrap_or("-");
+                match &l.error {
+                    Some(e) => println!("  {mark:<5}  expect {:<36} {e}", l.text),
+                    None => println!("  {mark:<5}  expect {:<36} measured {value}", l.text),
+                }
+            }
+        }
+        reports.push(report);
+    }
+    let failed: usize = reports.iter().map(|r| r.failed()).sum();
+    let errors: usize = reports.iter().map(|r| r.errors()).sum();
+    let total: usize = reports.iter().map(|r| r.lines.len()).sum();
+    if json {
+        let out = serde_json::json!({
+            "reports": reports.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
+            "passed": total - failed - errors,
+            "failed": failed,
+            "errors": errors,
+        });
+        println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+    } else {
+        println!(
+            "{} expectations: {} passed, {failed} failed, {errors} could not be evaluated",
+            total,
+            total - failed - errors
+        );
+    }
+    if errors > 0 || invalid_input {
+        ExitCode::from(EXIT_INVALID)
+    } else if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -282,7 +282,16 @@ pub enum EvalError {
 
 /// Evaluates a constant expression; `param` gives parameter values.
 pub fn eval_const(e: &HExpr, param: &dyn Fn(usize) -> Option<Value>) -> Result<Value, EvalError> {
-    let v = eval(e, param)?;
+    eval_with_metrics(e, param, &|_| None)
+}
+
+/// [`eval_const`] where metrics have values: `metric` gives each one (`None`: not constant).
+pub fn eval_with_metrics(
+    e: &HExpr,
+    param: &dyn Fn(usize) -> Option<Value>,
+    metric: &dyn Fn(&MetricCall) -> Option<Value>,
+) -> Result<Value, EvalError> {
+    let v = eval(e, param, metric)?;
     if let Value::Num(_, xs) = &v {
         if xs.iter().any(|x| !x.is_finite()) {
             return Err(EvalError::Invalid(e.span));
@@ -291,9 +300,13 @@ pub fn eval_const(e: &HExpr, param: &dyn Fn(usize) -> Option<Value>) -> Result<V
     Ok(v)
 }
 
-fn eval(e: &HExpr, param: &dyn Fn(usize) -> Option<Value>) -> Result<Value, EvalError> {
+fn eval(
+    e: &HExpr,
+    param: &dyn Fn(usize) -> Option<Value>,
+    metric: &dyn Fn(&MetricCall) -> Option<Value>,
+) -> Result<Value, EvalError> {
     let num = |e: &HExpr| -> Result<Vec<f64>, EvalError> {
-        match eval(e, param)? {
+        match eval(e, param, metric)? {
             Value::Num(_, v) => Ok(v),
             Value::Bool(b) => Ok(vec![f64::from(u8::from(b))]),
             Value::Str(_) => Err(EvalError::NotConstant(e.span)),
@@ -304,7 +317,8 @@ fn eval(e: &HExpr, param: &dyn Fn(usize) -> Option<Value>) -> Result<Value, Eval
         HKind::Bool(b) => Value::Bool(*b),
         HKind::Str(s) => Value::Str(s.clone()),
         HKind::Var(Var::Param(i)) => param(*i).ok_or(EvalError::NotConstant(e.span))?,
-        HKind::Var(_) | HKind::Metric(_) => return Err(EvalError::NotConstant(e.span)),
+        HKind::Metric(m) => metric(m).ok_or(EvalError::NotConstant(e.span))?,
+        HKind::Var(_) => return Err(EvalError::NotConstant(e.span)),
         HKind::Array(items) => {
             let mut out = Vec::with_capacity(e.shape().len());
             for it in items {
@@ -323,9 +337,9 @@ fn eval(e: &HExpr, param: &dyn Fn(usize) -> Option<Value>) -> Result<Value, Eval
         HKind::Unary(UnOp::Not, a) => Value::Bool(num(a)?[0] == 0.0),
         HKind::If(c, a, b) => {
             if num(c)?[0] != 0.0 {
-                eval(a, param)?
+                eval(a, param, metric)?
             } else {
-                eval(b, param)?
+                eval(b, param, metric)?
             }
         }
         HKind::Binary(op, a, b) => {

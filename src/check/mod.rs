@@ -1,0 +1,350 @@
+//! `rnnc check`: runs a program's `check` blocks on a network and says, expectation by
+//! expectation, whether it implements its specification (CHECKS.md).
+//!
+//! Implemented so far: `simulate` steps, and the metrics `nrmse`, `drift`,
+//! `divergence_time`, `spectral_radius`, `dale`, `density` and `wiring_cost`. Any other
+//! metric is reported as not implemented (an invalid-input line, exit status 2), never as a
+//! pass.
+
+use crate::constraints::{distances, verify};
+use crate::net::{Net, Recurrent};
+use crate::sema::hir::{eval_with_metrics, HExpr, MetricArg, MetricCall, Value};
+use crate::sema::model::{Check, CheckStep, Program};
+use crate::trace::{self, Trace};
+use serde_json::{json, Value as Json};
+use std::cell::RefCell;
+
+/// One `expect`, measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    /// The expectation as written.
+    pub text: String,
+    /// The metric's measured value, as printed (`0.0312 %`, `true`).
+    pub value: Option<String>,
+    /// `Some(pass)`; `None` when it could not be evaluated (see `error`).
+    pub pass: Option<bool>,
+    pub error: Option<String>,
+}
+
+/// The outcome of one `check` block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub network: String,
+    pub lines: Vec<Line>,
+}
+
+impl Report {
+    pub fn failed(&self) -> usize {
+        self.lines.iter().filter(|l| l.pass == Some(false)).count()
+    }
+
+    pub fn errors(&self) -> usize {
+        self.lines.iter().filter(|l| l.pass.is_none()).count()
+    }
+
+    pub fn to_json(&self) -> Json {
+        json!({
+            "network": self.network,
+            "expectations": self.lines.iter().map(|l| json!({
+                "expect": l.text,
+                "value": l.value,
+                "pass": l.pass,
+                "error": l.error,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// The state a check accumulates: the most recent simulation.
+struct Context<'a> {
+    program: &'a Program,
+    index: usize,
+    net: &'a Net,
+    last: Option<(Trace, Trace)>,
+}
+
+/// Runs `check` (on network `check.network` of `program`) against `net`.
+pub fn run(program: &Program, check: &Check, net: &Net) -> Report {
+    let mut cx = Context {
+        program,
+        index: check.network,
+        net,
+        last: None,
+    };
+    let mut lines = Vec::new();
+    let mut sim_error: Option<String> = None;
+    for step in &check.steps {
+        match step {
+            CheckStep::Simulate(sim) => {
+                match trace::simulate_network(program, check.network, net, sim) {
+                    Ok(t) => {
+                        cx.last = Some(t);
+                        sim_error = None;
+                    }
+                    Err(e) => {
+                        cx.last = None;
+                        sim_error = Some(e.to_string());
+                    }
+                }
+            }
+            CheckStep::Expect { expr, text, .. } => {
+                lines.push(expect(&cx, expr, text, sim_error.as_deref()));
+            }
+        }
+    }
+    Report {
+        network: program.networks[check.network].name.clone(),
+        lines,
+    }
+}
+
+fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&str>) -> Line {
+    let failure: RefCell<Option<String>> = RefCell::new(None);
+    let shown: RefCell<Option<String>> = RefCell::new(None);
+    let hook = |m: &MetricCall| -> Option<Value> {
+        match metric(cx, m, sim_error) {
+            Ok(v) => {
+                if shown.borrow().is_none() {
+                    *shown.borrow_mut() = Some(show(m.name, &v));
+                }
+                Some(v)
+            }
+            Err(e) => {
+                failure.borrow_mut().get_or_insert(e);
+                None
+            }
+        }
+    };
+    let result = eval_with_metrics(expr, &|_| None, &hook);
+    let value = shown.into_inner();
+    match (result, failure.into_inner()) {
+        (_, Some(e)) => Line {
+            text: text.to_string(),
+            value,
+            pass: None,
+            error: Some(e),
+        },
+        (Ok(Value::Bool(b)), None) => Line {
+            text: text.to_string(),
+            value,
+            pass: Some(b),
+            error: None,
+        },
+        (Ok(_), None) | (Err(_), None) => Line {
+            text: text.to_string(),
+            value,
+            pass: None,
+            error: Some("the expectation does not evaluate to true or false".into()),
+        },
+    }
+}
+
+fn show(name: &str, v: &Value) -> String {
+    match (name, v) {
+        ("nrmse", Value::Num(_, x)) => format!("{:.4} %", 100.0 * x[0]),
+        ("density", Value::Num(_, x)) => format!("{:.2} %", 100.0 * x[0]),
+        ("drift", Value::Num(_, x)) => format!("{:.2e} per s", x[0]),
+        ("divergence_time", Value::Num(_, x)) => format!("{:.3} s", x[0]),
+        (_, Value::Num(_, x)) if x.len() == 1 => format!("{:.6}", x[0]),
+        (_, Value::Bool(b)) => b.to_string(),
+        (_, other) => format!("{other:?}"),
+    }
+}
+
+fn needs_sim<'c>(
+    cx: &'c Context,
+    name: &str,
+    sim_error: Option<&str>,
+) -> Result<&'c (Trace, Trace), String> {
+    if let Some(e) = sim_error {
+        return Err(format!("the simulation failed: {e}"));
+    }
+    cx.last
+        .as_ref()
+        .ok_or_else(|| format!("`{name}` needs a `simulate` step before it"))
+}
+
+fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value, String> {
+    let net = cx.net;
+    let num = |k: &str| {
+        m.args.iter().find_map(|(n, a)| match a {
+            MetricArg::Num(x) if n == k => Some(*x),
+            _ => None,
+        })
+    };
+    let name_arg = m.args.iter().find_map(|(_, a)| match a {
+        MetricArg::Name(s) => Some(s.clone()),
+        _ => None,
+    });
+    Ok(match m.name {
+        "nrmse" => {
+            let (tr, reference) = needs_sim(cx, m.name, sim_error)?;
+            let names = match name_arg {
+                Some(n) => vec![n],
+                None => net.meta.states.clone(),
+            };
+            let skip = num("skip").map_or(0, |s| (s / net.dt).round() as usize);
+            let e = trace::nrmse(tr, reference, &names, skip).ok_or_else(|| {
+                "rnnc::check::degenerate_reference: the exact solution has no variance".to_string()
+            })?;
+            Value::scalar(e)
+        }
+        "drift" => Value::scalar(drift(cx, needs_sim(cx, m.name, sim_error)?)?),
+        "divergence_time" => {
+            let (tr, reference) = needs_sim(cx, m.name, sim_error)?;
+            Value::scalar(divergence_time(net, tr, reference))
+        }
+        "spectral_radius" => Value::scalar(spectral_radius(net)?),
+        "dale" => Value::Bool(verify::dale(&net.w_rec.dense())),
+        "density" => Value::scalar(verify::density(&net.w_rec.dense())),
+        "wiring_cost" => {
+            let p = net
+                .positions
+                .as_ref()
+                .ok_or("`wiring_cost` needs neuron positions (`space`)")?;
+            let rows: Vec<Vec<f64>> = (0..p.nrows())
+                .map(|i| (0..p.ncols()).map(|j| p[(i, j)]).collect())
+                .collect();
+            Value::scalar(verify::wiring_cost(&net.w_rec.dense(), &distances(&rows)))
+        }
+        other => return Err(format!("the metric `{other}` is not implemented yet")),
+    })
+}
+
+/// The largest design time constant (`dt / min(alpha)` without a manifest).
+fn tau_max(net: &Net) -> f64 {
+    net.meta
+        .tau
+        .iter()
+        .copied()
+        .fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))))
+        .unwrap_or_else(|| {
+            let a = net.alpha.iter().copied().fold(f64::INFINITY, f64::min);
+            net.dt / a.max(1e-300)
+        })
+}
+
+/// CHECKS.md `drift`: over every zero-input stretch of at least `5 tau_max`, the norm of the
+/// least-squares slope of `z_hat - z` (per second, in domain half-widths); the largest.
+fn drift(cx: &Context, (tr, reference): &(Trace, Trace)) -> Result<f64, String> {
+    let net = cx.net;
+    let network = &cx.program.networks[cx.index];
+    let crate::sema::model::Target::System(inst) = &network.target else {
+        return Err("`drift` needs a network that realizes a system".into());
+    };
+    let sys = &cx.program.systems[inst.system];
+    let map = crate::methods::latent::DomainMap::new(sys.state_dim(), &inst.domains);
+    let inputs = sys.input_names();
+    let rows = tr.rows();
+    let quiet: Vec<bool> = (0..rows)
+        .map(|r| {
+            inputs
+                .iter()
+                .all(|n| tr.column(n).is_none_or(|c| c[r] == 0.0))
+        })
+        .collect();
+    let min_len = (5.0 * tau_max(net) / net.dt).ceil() as usize;
+    let names = &net.meta.states;
+    let cols: Vec<(Vec<f64>, Vec<f64>)> = names
+        .iter()
+        .map(|n| {
+            (
+                tr.column(n).unwrap_or_default(),
+                reference.column(n).unwrap_or_default(),
+            )
+        })
+        .collect();
+    // Half-widths without the product scaling of the domain map.
+    let lines = (inst.domains.len().max(1) as f64).sqrt();
+    let mut worst: Option<f64> = None;
+    let mut r = 0;
+    while r < rows {
+        if !quiet[r] {
+            r += 1;
+            continue;
+        }
+        let start = r;
+        while r < rows && quiet[r] {
+            r += 1;
+        }
+        if r - start < min_len.max(2) {
+            continue;
+        }
+        let mut norm2 = 0.0;
+        for (j, (a, b)) in cols.iter().enumerate() {
+            let h = map.scale.get(j).copied().unwrap_or(1.0) / lines;
+            let ys: Vec<f64> = (start..r).map(|k| (a[k] - b[k]) / h).collect();
+            norm2 += slope(&ys, net.dt).powi(2);
+        }
+        let v = norm2.sqrt();
+        worst = Some(worst.map_or(v, |w: f64| w.max(v)));
+    }
+    worst.ok_or_else(|| {
+        format!(
+            "`drift` needs a stretch of at least 5 tau_max = {:.3} s with zero input",
+            5.0 * tau_max(net)
+        )
+    })
+}
+
+/// Least-squares slope of equally spaced samples.
+fn slope(ys: &[f64], dt: f64) -> f64 {
+    let n = ys.len() as f64;
+    let tm = (n - 1.0) / 2.0;
+    let ym = ys.iter().sum::<f64>() / n;
+    let (mut num, mut den) = (0.0, 0.0);
+    for (i, y) in ys.iter().enumerate() {
+        let t = i as f64 - tm;
+        num += t * (y - ym);
+        den += t * t;
+    }
+    if den > 0.0 {
+        num / den / dt
+    } else {
+        0.0
+    }
+}
+
+/// First time `|z_hat - z| / sqrt(sum_j sigma_j^2) > 0.4`; the run's length if never.
+fn divergence_time(net: &Net, tr: &Trace, reference: &Trace) -> f64 {
+    let names = &net.meta.states;
+    let cols: Vec<(Vec<f64>, Vec<f64>)> = names
+        .iter()
+        .map(|n| {
+            (
+                tr.column(n).unwrap_or_default(),
+                reference.column(n).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let var: f64 = cols
+        .iter()
+        .map(|(_, b)| {
+            let m = b.iter().sum::<f64>() / b.len().max(1) as f64;
+            b.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / b.len().max(1) as f64
+        })
+        .sum();
+    let scale = var.sqrt().max(1e-300);
+    let rows = tr.rows();
+    for r in 0..rows {
+        let d2: f64 = cols.iter().map(|(a, b)| (a[r] - b[r]).powi(2)).sum();
+        if d2.sqrt() / scale > 0.4 {
+            return r as f64 * net.dt;
+        }
+    }
+    rows.saturating_sub(1) as f64 * net.dt
+}
+
+/// Largest `|lambda|` of `W_rec`: from the r x r product `R L` for a factored network (same
+/// nonzero eigenvalues), from the full matrix otherwise.
+fn spectral_radius(net: &Net) -> Result<f64, String> {
+    let m = match &net.w_rec {
+        Recurrent::Factored { left, right } => right * left,
+        Recurrent::Dense(w) => w.clone(),
+    };
+    let ev = m
+        .eigenvalues()
+        .map_err(|e| format!("the eigenvalue solver failed: {e:?}"))?;
+    crate::net::fastmath::clear_upper();
+    Ok(ev.iter().map(|z| z.re.hypot(z.im)).fold(0.0, f64::max))
+}

@@ -1,0 +1,136 @@
+//! `rnnc check`: expectations pass on the networks rnnc builds, and fail, with exit status 1,
+//! on weight files that do not implement the program.
+
+use rnnc::net::Recurrent;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn rnnc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rnnc"))
+        .args(args)
+        .output()
+        .expect("runs rnnc");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rnnc-check-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn the_integrator_example_passes() {
+    let (code, out, err) = rnnc(&["check", &example("integrator.rnn")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("pass   expect nrmse < 2%"), "{out}");
+    assert!(out.contains("2 expectations: 2 passed, 0 failed"), "{out}");
+    let (code, out, _) = rnnc(&["check", &example("integrator.rnn"), "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["passed"], 2);
+    let nrmse = &v["reports"][0]["expectations"][0];
+    assert_eq!(nrmse["expect"], "nrmse < 2%");
+    assert_eq!(nrmse["pass"], true);
+}
+
+/// Builds `network` of `file`, changes its weights with `edit`, and checks the edited file.
+fn check_edited(file: &str, network: &str, edit: impl Fn(&mut rnnc::net::Net)) -> (i32, String) {
+    let dir = tmp(network);
+    let (code, _, err) = rnnc(&[
+        "build",
+        file,
+        "--network",
+        network,
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let path = dir.join(format!("{network}.npz"));
+    let mut net =
+        rnnc::npz::read(std::fs::File::open(&path).unwrap(), &Default::default()).unwrap();
+    edit(&mut net);
+    let edited = dir.join("edited.npz");
+    rnnc::npz::write(
+        std::fs::File::create(&edited).unwrap(),
+        &net,
+        &rnnc::npz::WriteOpts::default(),
+    )
+    .unwrap();
+    let (code, out, err) = rnnc(&[
+        "check",
+        file,
+        "--network",
+        network,
+        "--weights",
+        edited.to_str().unwrap(),
+    ]);
+    (code, out + &err)
+}
+
+#[test]
+fn perturbed_weights_fail_nrmse() {
+    // 3 % more recurrent gain: the line attractor leaks upward.
+    let (code, out) = check_edited(&example("integrator.rnn"), "integ", |net| {
+        if let Recurrent::Factored { left, .. } = &mut net.w_rec {
+            for i in 0..left.nrows() {
+                left[(i, 0)] *= 1.03;
+            }
+        }
+    });
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL   expect nrmse < 2%"), "{out}");
+    // The unedited file passes the same checks.
+    let (code, out) = check_edited(&example("integrator.rnn"), "integ", |_| {});
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn a_column_of_mixed_signs_fails_dale() {
+    let src = tmp("dale-src").join("dale.rnn");
+    std::fs::write(
+        &src,
+        "import std.systems\nnetwork d for Integrator { neurons = 120\n constraints { dale(excitatory = 80%) } }\ncheck d {\n expect dale\n expect density <= 25%\n}\n",
+    )
+    .unwrap();
+    let file = src.to_str().unwrap();
+    let (code, out) = check_edited(file, "d", |_| {});
+    // Both hold: dale alone keeps the N/4 = 30 best of 120 partners per row.
+    assert!(out.contains("pass   expect dale"), "{out}");
+    assert!(out.contains("density <= 25%"), "{out}");
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = check_edited(file, "d", |net| {
+        let mut w = net.w_rec.dense();
+        // An excitatory column gets one inhibitory synapse.
+        let (i, j) = (0..w.ncols())
+            .flat_map(|j| (0..w.nrows()).map(move |i| (i, j)))
+            .find(|&(i, j)| w[(i, j)] > 0.0)
+            .expect("a positive weight");
+        w[(i, j)] = -w[(i, j)];
+        net.w_rec = Recurrent::Dense(w);
+    });
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL   expect dale"), "{out}");
+}
+
+#[test]
+fn unimplemented_metrics_are_errors_not_passes() {
+    let (code, out, err) = rnnc(&["check", &example("latch.rnn")]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.contains("error  expect stable_fixed_points == 2"),
+        "{out}"
+    );
+}
