@@ -2,9 +2,12 @@
 //! expectation, whether it implements its specification (CHECKS.md).
 //!
 //! Implemented so far: `simulate` steps, and the metrics `nrmse`, `drift`,
-//! `divergence_time`, `spectral_radius`, `dale`, `density` and `wiring_cost`. Any other
+//! `divergence_time`, `lyapunov_max`, `lyapunov(k)`, `spectral_radius`, `dale`, `density`
+//! and `wiring_cost`. Any other
 //! metric is reported as not implemented (an invalid-input line, exit status 2), never as a
 //! pass.
+
+pub mod lyapunov;
 
 use crate::constraints::{distances, verify};
 use crate::net::{Net, Recurrent};
@@ -61,6 +64,7 @@ struct Context<'a> {
     index: usize,
     net: &'a Net,
     last: Option<(Trace, Trace)>,
+    last_sim: Option<&'a crate::sema::model::Simulate>,
 }
 
 /// Runs `check` (on network `check.network` of `program`) against `net`.
@@ -70,6 +74,7 @@ pub fn run(program: &Program, check: &Check, net: &Net) -> Report {
         index: check.network,
         net,
         last: None,
+        last_sim: None,
     };
     let mut lines = Vec::new();
     let mut sim_error: Option<String> = None;
@@ -79,6 +84,7 @@ pub fn run(program: &Program, check: &Check, net: &Net) -> Report {
                 match trace::simulate_network(program, check.network, net, sim) {
                     Ok(t) => {
                         cx.last = Some(t);
+                        cx.last_sim = Some(sim);
                         sim_error = None;
                     }
                     Err(e) => {
@@ -195,6 +201,23 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
             Value::scalar(divergence_time(net, tr, reference))
         }
         "spectral_radius" => Value::scalar(spectral_radius(net)?),
+        "lyapunov_max" => Value::scalar(lyapunov(cx, 1, sim_error)?),
+        "lyapunov" => {
+            let k = m
+                .args
+                .iter()
+                .find_map(|(_, a)| match a {
+                    MetricArg::Num(x) => Some(*x),
+                    _ => None,
+                })
+                .unwrap_or(1.0);
+            if k < 1.0 || k.fract() != 0.0 || k as usize > net.n() {
+                return Err(format!(
+                    "`lyapunov({k})`: k must be a whole number from 1 to N"
+                ));
+            }
+            Value::scalar(lyapunov(cx, k as usize, sim_error)?)
+        }
         "dale" => Value::Bool(verify::dale(&net.w_rec.dense())),
         "density" => Value::scalar(verify::density(&net.w_rec.dense())),
         "wiring_cost" => {
@@ -209,6 +232,59 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
         }
         other => return Err(format!("the metric `{other}` is not implemented yet")),
     })
+}
+
+/// The k-th largest Lyapunov exponent (per second) of the network along the most recent
+/// simulation (its inputs, after a transient of `max(5 tau_max, T / 10)`), or along a
+/// zero-input run of `max(200 tau_max, 10 s)` from `init_state` when there is none.
+fn lyapunov(cx: &Context, k: usize, sim_error: Option<&str>) -> Result<f64, String> {
+    let net = cx.net;
+    if let Some(e) = sim_error {
+        return Err(format!("the simulation failed: {e}"));
+    }
+    let tm = tau_max(net);
+    let exps = match (&cx.last, cx.last_sim) {
+        (Some((tr, _)), Some(sim)) => {
+            let network = &cx.program.networks[cx.index];
+            let crate::sema::model::Target::System(inst) = &network.target else {
+                return Err("`lyapunov` needs a network that realizes a system".into());
+            };
+            let lat = crate::methods::latent::Latent::new(&cx.program.systems[inst.system], inst)?;
+            let x0 = if sim.from.is_empty() {
+                net.init_state.clone()
+            } else {
+                net.encode(&trace::start(&lat, sim))
+                    .unwrap_or_else(|| net.init_state.clone())
+            };
+            let cols: Vec<Vec<f64>> = net
+                .meta
+                .inputs
+                .iter()
+                .map(|n| tr.column(n).unwrap_or_else(|| vec![0.0; tr.rows()]))
+                .collect();
+            let steps = tr.rows().saturating_sub(1);
+            let skip = ((5.0 * tm / net.dt).ceil() as usize).max(steps / 10);
+            if skip + 10 >= steps {
+                return Err(format!(
+                    "the simulation is too short for `lyapunov`: it needs more than {:.3} s",
+                    (skip + 10) as f64 * net.dt
+                ));
+            }
+            lyapunov::spectrum(net, &x0, steps, skip, k, &|t, u| {
+                for (c, v) in u.iter_mut().enumerate() {
+                    *v = cols.get(c).map_or(0.0, |col| col[t]);
+                }
+            })
+        }
+        _ => {
+            let steps = ((200.0 * tm).max(10.0) / net.dt).ceil() as usize;
+            let skip = ((5.0 * tm / net.dt).ceil() as usize).max(steps / 10);
+            lyapunov::spectrum(net, &net.init_state, steps, skip, k, &|_, u| {
+                u.iter_mut().for_each(|v| *v = 0.0)
+            })
+        }
+    };
+    Ok(exps[k - 1])
 }
 
 /// The largest design time constant (`dt / min(alpha)` without a manifest).

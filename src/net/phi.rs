@@ -74,6 +74,33 @@ impl Phi {
         }
     }
 
+    /// The derivative `phi'(x)` (0 at the kinks of relu and LIF; LIF's is infinite at
+    /// threshold and taken as 0 there).
+    pub fn deriv(self, x: f64) -> f64 {
+        match self {
+            Phi::Linear => 1.0,
+            Phi::Tanh => {
+                let t = super::fastmath::tanh(x);
+                1.0 - t * t
+            }
+            Phi::Relu => f64::from(u8::from(x > 0.0)),
+            Phi::Sigmoid => {
+                let s = self.eval(x);
+                s * (1.0 - s)
+            }
+            Phi::Softplus => 1.0 / (1.0 + (-x).exp()),
+            Phi::Lif { tau_rc, .. } => {
+                if x > 1.0 {
+                    // G = 1 / (tau_ref + tau_rc ln(1 + 1/(x-1))); dG/dx = G^2 tau_rc / (x (x-1)).
+                    let g = self.eval(x);
+                    g * g * tau_rc / (x * (x - 1.0))
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+
     /// Applies phi to every element of `x` in place.
     pub fn eval_inplace(self, x: &mut [f64]) {
         match self {
@@ -195,6 +222,32 @@ mod tests {
                     Phi::Lif { .. } => 200.0 + 200.0 * level,
                 };
                 assert!((at1 - want).abs() < 1e-9 * want, "{phi:?}: {at1} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn derivatives_match_finite_differences() {
+        let models = [
+            Phi::Linear,
+            Phi::Tanh,
+            Phi::Relu,
+            Phi::Sigmoid,
+            Phi::Softplus,
+            Phi::Lif {
+                tau_rc: 0.02,
+                tau_ref: 0.002,
+            },
+        ];
+        for phi in models {
+            for x in [-2.3, -0.4, 0.3, 1.7, 3.1] {
+                let h = 1e-6;
+                let fd = (phi.eval(x + h) - phi.eval(x - h)) / (2.0 * h);
+                let d = phi.deriv(x);
+                assert!(
+                    (fd - d).abs() <= 1e-6 * d.abs().max(1.0),
+                    "{phi:?} at {x}: {d} vs {fd}"
+                );
             }
         }
     }
