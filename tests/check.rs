@@ -127,10 +127,42 @@ fn a_column_of_mixed_signs_fails_dale() {
 
 #[test]
 fn unimplemented_metrics_are_errors_not_passes() {
-    let (code, out, err) = rnnc(&["check", &example("latch.rnn")]);
+    let (code, out, err) = rnnc(&["check", &example("heterogeneous_timescales.rnn")]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(
-        out.contains("error  expect stable_fixed_points == 2"),
+        out.contains("error  expect timescale_gradient > 0.5"),
         "{out}"
     );
+    assert!(out.contains("pass   expect nrmse < 3%"), "{out}");
+}
+
+#[test]
+fn a_double_well_has_two_stable_fixed_points_and_a_saddle() {
+    // dm/dt = 10 (m - m^3): wells at -1 and 1, a saddle at 0.
+    let src = tmp("well").join("well.rnn");
+    std::fs::write(
+        &src,
+        "import std.systems\nnetwork w for Latch { neurons = 400 }\ncheck w {\n simulate 1 s from m = 0.5\n expect fixed_points == 3\n expect stable_fixed_points == 2\n}\n",
+    )
+    .unwrap();
+    let (code, out, err) = rnnc(&["check", src.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("pass   expect fixed_points == 3"), "{out}");
+    // Where: the decoded stable points sit at the wells.
+    let mut db = rnnc::source::SourceDb::new();
+    let a = rnnc::driver::analyze_path(&mut db, &rnnc::source::FsLoader, &src).unwrap();
+    let net = rnnc::methods::build(&a.program, 0).unwrap().net;
+    let starts: Vec<Vec<f64>> = (0..40)
+        .filter_map(|k| net.encode(&[-1.15 + 2.3 * k as f64 / 39.0]))
+        .collect();
+    let pts = rnnc::check::fixed_points::find(&net, &[0.0, 0.0], &starts, 1.2e-3, 1).unwrap();
+    let mut stable: Vec<f64> = pts.iter().filter(|p| p.stable).map(|p| p.z[0]).collect();
+    stable.sort_by(f64::total_cmp);
+    assert_eq!(stable.len(), 2, "{pts:?}");
+    assert!(
+        (stable[0] + 1.0).abs() < 0.01 && (stable[1] - 1.0).abs() < 0.01,
+        "{stable:?}"
+    );
+    let saddle: Vec<f64> = pts.iter().filter(|p| !p.stable).map(|p| p.z[0]).collect();
+    assert!(saddle.len() == 1 && saddle[0].abs() < 0.01, "{saddle:?}");
 }

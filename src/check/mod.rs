@@ -2,11 +2,13 @@
 //! expectation, whether it implements its specification (CHECKS.md).
 //!
 //! Implemented so far: `simulate` steps, and the metrics `nrmse`, `drift`,
-//! `divergence_time`, `lyapunov_max`, `lyapunov(k)`, `spectral_radius`, `dale`, `density`
+//! `divergence_time`, `lyapunov_max`, `lyapunov(k)`, `fixed_points`, `stable_fixed_points`
+//! (factored current-form networks with a uniform leak), `spectral_radius`, `dale`, `density`
 //! and `wiring_cost`. Any other
 //! metric is reported as not implemented (an invalid-input line, exit status 2), never as a
 //! pass.
 
+pub mod fixed_points;
 pub mod lyapunov;
 
 use crate::constraints::{distances, verify};
@@ -151,6 +153,7 @@ fn show(name: &str, v: &Value) -> String {
         ("density", Value::Num(_, x)) => format!("{:.2} %", 100.0 * x[0]),
         ("drift", Value::Num(_, x)) => format!("{:.2e} per s", x[0]),
         ("divergence_time", Value::Num(_, x)) => format!("{:.3} s", x[0]),
+        ("fixed_points" | "stable_fixed_points", Value::Num(_, x)) => format!("{}", x[0]),
         (_, Value::Num(_, x)) if x.len() == 1 => format!("{:.6}", x[0]),
         (_, Value::Bool(b)) => b.to_string(),
         (_, other) => format!("{other:?}"),
@@ -201,6 +204,14 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
             Value::scalar(divergence_time(net, tr, reference))
         }
         "spectral_radius" => Value::scalar(spectral_radius(net)?),
+        "fixed_points" | "stable_fixed_points" => {
+            let points = fixed_points(cx)?;
+            let count = points
+                .iter()
+                .filter(|p| m.name == "fixed_points" || p.stable)
+                .count();
+            Value::scalar(count as f64)
+        }
         "lyapunov_max" => Value::scalar(lyapunov(cx, 1, sim_error)?),
         "lyapunov" => {
             let k = m
@@ -232,6 +243,47 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
         }
         other => return Err(format!("the metric `{other}` is not implemented yet")),
     })
+}
+
+/// Fixed points with zero input, searched from 256 seeded starts: latent states along the
+/// most recent simulation and spread over the domain, each encoded and perturbed.
+fn fixed_points(cx: &Context) -> Result<Vec<fixed_points::FixedPoint>, String> {
+    let net = cx.net;
+    let network = &cx.program.networks[cx.index];
+    let crate::sema::model::Target::System(inst) = &network.target else {
+        return Err("`fixed_points` needs a network that realizes a system".into());
+    };
+    if net.enc.is_none() {
+        return Err("`fixed_points` needs a network with an encoder (`W_enc`)".into());
+    }
+    let d = net.n_states();
+    let map = crate::methods::latent::DomainMap::new(d, &inst.domains);
+    let lines = (inst.domains.len().max(1) as f64).sqrt();
+    let radius = map.scale.iter().fold(0.0f64, |m, s| m.max(*s)) / lines;
+    let mut latents: Vec<Vec<f64>> = Vec::new();
+    if let Some((tr, _)) = &cx.last {
+        let cols: Vec<Vec<f64>> = net
+            .meta
+            .states
+            .iter()
+            .filter_map(|n| tr.column(n))
+            .collect();
+        let rows = tr.rows();
+        for k in 0..32.min(rows) {
+            let r = k * rows / 32;
+            latents.push(cols.iter().map(|c| c[r]).collect());
+        }
+    }
+    let mut rng = crate::rng::Rng::new(network.seed, "fixed_point_starts");
+    let unit = crate::methods::nef::spread_ball(64 - latents.len().min(32), d, &mut rng);
+    for p in unit.chunks(d.max(1)) {
+        let mut z = vec![0.0; d];
+        map.from_unit(p, &mut z);
+        latents.push(z);
+    }
+    let starts: Vec<Vec<f64>> = latents.iter().filter_map(|z| net.encode(z)).collect();
+    let u0 = vec![0.0; net.n_inputs()];
+    fixed_points::find(net, &u0, &starts, 1e-3 * radius, network.seed)
 }
 
 /// The k-th largest Lyapunov exponent (per second) of the network along the most recent
