@@ -127,13 +127,16 @@ fn a_column_of_mixed_signs_fails_dale() {
 
 #[test]
 fn unimplemented_metrics_are_errors_not_passes() {
-    let (code, out, err) = rnnc(&["check", &example("heterogeneous_timescales.rnn")]);
+    let src = tmp("unimpl").join("u.rnn");
+    std::fs::write(
+        &src,
+        "import std.systems\nnetwork i for Integrator { neurons = 50 }\ncheck i {\n simulate 1 s\n expect density <= 100%\n expect mean_rate < 1\n}\n",
+    )
+    .unwrap();
+    let (code, out, err) = rnnc(&["check", src.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}{err}");
-    assert!(
-        out.contains("error  expect timescale_gradient > 0.5"),
-        "{out}"
-    );
-    assert!(out.contains("pass   expect nrmse < 3%"), "{out}");
+    assert!(out.contains("error  expect mean_rate < 1"), "{out}");
+    assert!(out.contains("pass   expect density <= 100%"), "{out}");
 }
 
 #[test]
@@ -165,4 +168,29 @@ fn a_double_well_has_two_stable_fixed_points_and_a_saddle() {
     );
     let saddle: Vec<f64> = pts.iter().filter(|p| !p.stable).map(|p| p.z[0]).collect();
     assert!(saddle.len() == 1 && saddle[0].abs() < 0.01, "{saddle:?}");
+}
+
+#[test]
+fn timescale_gradient_follows_the_leaks_in_the_file() {
+    let src = tmp("ts-src").join("ts.rnn");
+    std::fs::write(
+        &src,
+        "import std.systems\nnetwork h for Integrator { neurons = 100\n constraints {\n space(grid = [10, 10])\n timescales(from = 20 ms, to = 200 ms, along = space.x)\n }\n}\ncheck h {\n expect timescale_gradient > 0.5\n}\n",
+    )
+    .unwrap();
+    let file = src.to_str().unwrap();
+    let (code, out) = check_edited(file, "h", |_| {});
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("pass   expect timescale_gradient > 0.5"),
+        "{out}"
+    );
+    // Reversed leaks (10 rows of 10: reversing the order mirrors x): the gradient turns
+    // negative and the expectation fails.
+    let (code, out) = check_edited(file, "h", |net| net.alpha.reverse());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL   expect timescale_gradient > 0.5"),
+        "{out}"
+    );
 }

@@ -3,13 +3,14 @@
 //!
 //! Implemented so far: `simulate` steps, and the metrics `nrmse`, `drift`,
 //! `divergence_time`, `lyapunov_max`, `lyapunov(k)`, `fixed_points`, `stable_fixed_points`
-//! (factored current-form networks with a uniform leak), `spectral_radius`, `dale`, `density`
-//! and `wiring_cost`. Any other
+//! (factored current-form networks with a uniform leak), `timescale_gradient`,
+//! `spectral_radius`, `dale`, `density` and `wiring_cost`. Any other
 //! metric is reported as not implemented (an invalid-input line, exit status 2), never as a
 //! pass.
 
 pub mod fixed_points;
 pub mod lyapunov;
+pub mod timescales;
 
 use crate::constraints::{distances, verify};
 use crate::net::{Net, Recurrent};
@@ -204,6 +205,7 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
             Value::scalar(divergence_time(net, tr, reference))
         }
         "spectral_radius" => Value::scalar(spectral_radius(net)?),
+        "timescale_gradient" => Value::scalar(timescale_gradient(cx)?),
         "fixed_points" | "stable_fixed_points" => {
             let points = fixed_points(cx)?;
             let count = points
@@ -284,6 +286,56 @@ fn fixed_points(cx: &Context) -> Result<Vec<fixed_points::FixedPoint>, String> {
     let starts: Vec<Vec<f64>> = latents.iter().filter_map(|z| net.encode(z)).collect();
     let u0 = vec![0.0; net.n_inputs()];
     fixed_points::find(net, &u0, &starts, 1e-3 * radius, network.seed)
+}
+
+/// Spearman correlation of each unit's private relaxation time with its coordinate along
+/// the `timescales` axis, nudging units from the end of the most recent simulation (or from
+/// `init_state`).
+fn timescale_gradient(cx: &Context) -> Result<f64, String> {
+    let net = cx.net;
+    let network = &cx.program.networks[cx.index];
+    let c = network
+        .constraints
+        .iter()
+        .find(|c| c.name == "timescales")
+        .ok_or("`timescale_gradient` needs a `timescales` constraint on the network")?;
+    let axis = match c.get("along") {
+        Some(crate::sema::model::OptValue::Axis(a)) => a.as_str(),
+        _ => "x",
+    };
+    let col = match axis {
+        "y" => 1,
+        "z" => 2,
+        _ => 0,
+    };
+    let coord: Vec<f64> = match &net.positions {
+        Some(p) if col < p.ncols() => (0..p.nrows()).map(|i| p[(i, col)]).collect(),
+        _ => (0..net.n()).map(|i| i as f64).collect(),
+    };
+    let x_ref = match (&cx.last, cx.last_sim) {
+        (Some((tr, _)), Some(_)) => {
+            // The decoded end state, encoded: a state on the manifold.
+            let last = tr.rows() - 1;
+            let z: Vec<f64> = net
+                .meta
+                .states
+                .iter()
+                .map(|n| tr.column(n).map_or(0.0, |c| c[last]))
+                .collect();
+            net.encode(&z).unwrap_or_else(|| net.init_state.clone())
+        }
+        _ => net.init_state.clone(),
+    };
+    let times = timescales::relaxation_times(net, &x_ref, tau_max(net))?;
+    let (a, b): (Vec<f64>, Vec<f64>) = times
+        .iter()
+        .zip(&coord)
+        .filter_map(|(t, s)| t.map(|t| (t, *s)))
+        .unzip();
+    if a.len() < 3 {
+        return Err("too few units relaxed within 3 tau_max to correlate".into());
+    }
+    Ok(timescales::spearman(&a, &b))
 }
 
 /// The k-th largest Lyapunov exponent (per second) of the network along the most recent
