@@ -130,12 +130,15 @@ fn unimplemented_metrics_are_errors_not_passes() {
     let src = tmp("unimpl").join("u.rnn");
     std::fs::write(
         &src,
-        "import std.systems\nnetwork i for Integrator { neurons = 50 }\ncheck i {\n simulate 1 s\n expect density <= 100%\n expect mean_rate < 1\n}\n",
+        "import std.systems\nnetwork i for Integrator { neurons = 50 }\ncheck i {\n simulate 1 s\n expect density <= 100%\n expect attractor_distance < 1\n}\n",
     )
     .unwrap();
     let (code, out, err) = rnnc(&["check", src.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}{err}");
-    assert!(out.contains("error  expect mean_rate < 1"), "{out}");
+    assert!(
+        out.contains("error  expect attractor_distance < 1"),
+        "{out}"
+    );
     assert!(out.contains("pass   expect density <= 100%"), "{out}");
 }
 
@@ -193,4 +196,18 @@ fn timescale_gradient_follows_the_leaks_in_the_file() {
         out.contains("FAIL   expect timescale_gradient > 0.5"),
         "{out}"
     );
+}
+
+#[test]
+fn mean_rate_and_lyapunov_of_a_line_attractor() {
+    let src = tmp("mr").join("mr.rnn");
+    std::fs::write(
+        &src,
+        "import std.systems\nnetwork i for Integrator { neurons = 200 }\ncheck i {\n simulate 1 s with u = pulse(100 ms, 100 ms)\n expect mean_rate > 0.1\n expect mean_rate < 0.9\n expect lyapunov_max < 0.1\n expect lyapunov_max > -0.1\n}\n",
+    )
+    .unwrap();
+    // tanh rates are in (-1, 1) with most neurons well away from 0; a line attractor's
+    // largest exponent is 0 (the neutral direction along the line).
+    let (code, out, err) = rnnc(&["check", src.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
 }

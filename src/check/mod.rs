@@ -3,7 +3,7 @@
 //!
 //! Implemented so far: `simulate` steps, and the metrics `nrmse`, `drift`,
 //! `divergence_time`, `lyapunov_max`, `lyapunov(k)`, `fixed_points`, `stable_fixed_points`
-//! (factored current-form networks with a uniform leak), `timescale_gradient`,
+//! (factored current-form networks with a uniform leak), `timescale_gradient`, `mean_rate`,
 //! `spectral_radius`, `dale`, `density` and `wiring_cost`. Any other
 //! metric is reported as not implemented (an invalid-input line, exit status 2), never as a
 //! pass.
@@ -206,6 +206,7 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
         }
         "spectral_radius" => Value::scalar(spectral_radius(net)?),
         "timescale_gradient" => Value::scalar(timescale_gradient(cx)?),
+        "mean_rate" => Value::scalar(mean_rate(cx, sim_error)?),
         "fixed_points" | "stable_fixed_points" => {
             let points = fixed_points(cx)?;
             let count = points
@@ -347,26 +348,8 @@ fn lyapunov(cx: &Context, k: usize, sim_error: Option<&str>) -> Result<f64, Stri
         return Err(format!("the simulation failed: {e}"));
     }
     let tm = tau_max(net);
-    let exps = match (&cx.last, cx.last_sim) {
-        (Some((tr, _)), Some(sim)) => {
-            let network = &cx.program.networks[cx.index];
-            let crate::sema::model::Target::System(inst) = &network.target else {
-                return Err("`lyapunov` needs a network that realizes a system".into());
-            };
-            let lat = crate::methods::latent::Latent::new(&cx.program.systems[inst.system], inst)?;
-            let x0 = if sim.from.is_empty() {
-                net.init_state.clone()
-            } else {
-                net.encode(&trace::start(&lat, sim))
-                    .unwrap_or_else(|| net.init_state.clone())
-            };
-            let cols: Vec<Vec<f64>> = net
-                .meta
-                .inputs
-                .iter()
-                .map(|n| tr.column(n).unwrap_or_else(|| vec![0.0; tr.rows()]))
-                .collect();
-            let steps = tr.rows().saturating_sub(1);
+    let exps = match replay(cx, "lyapunov")? {
+        Some((x0, cols, steps)) => {
             let skip = ((5.0 * tm / net.dt).ceil() as usize).max(steps / 10);
             if skip + 10 >= steps {
                 return Err(format!(
@@ -380,7 +363,7 @@ fn lyapunov(cx: &Context, k: usize, sim_error: Option<&str>) -> Result<f64, Stri
                 }
             })
         }
-        _ => {
+        None => {
             let steps = ((200.0 * tm).max(10.0) / net.dt).ceil() as usize;
             let skip = ((5.0 * tm / net.dt).ceil() as usize).max(steps / 10);
             lyapunov::spectrum(net, &net.init_state, steps, skip, k, &|_, u| {
@@ -389,6 +372,70 @@ fn lyapunov(cx: &Context, k: usize, sim_error: Option<&str>) -> Result<f64, Stri
         }
     };
     Ok(exps[k - 1])
+}
+
+/// A simulation to run again: start state, input columns (network input order), steps.
+type Replay = (Vec<f64>, Vec<Vec<f64>>, usize);
+
+/// The most recent simulation, to run again; `None` when there was none.
+fn replay(cx: &Context, what: &str) -> Result<Option<Replay>, String> {
+    let net = cx.net;
+    let (Some((tr, _)), Some(sim)) = (&cx.last, cx.last_sim) else {
+        return Ok(None);
+    };
+    let network = &cx.program.networks[cx.index];
+    let crate::sema::model::Target::System(inst) = &network.target else {
+        return Err(format!("`{what}` needs a network that realizes a system"));
+    };
+    let lat = crate::methods::latent::Latent::new(&cx.program.systems[inst.system], inst)?;
+    let x0 = if sim.from.is_empty() {
+        net.init_state.clone()
+    } else {
+        net.encode(&trace::start(&lat, sim))
+            .unwrap_or_else(|| net.init_state.clone())
+    };
+    let cols: Vec<Vec<f64>> = net
+        .meta
+        .inputs
+        .iter()
+        .map(|n| tr.column(n).unwrap_or_else(|| vec![0.0; tr.rows()]))
+        .collect();
+    Ok(Some((x0, cols, tr.rows().saturating_sub(1))))
+}
+
+/// CHECKS.md `mean_rate`: the mean of `|phi(x)|` over the most recent simulation (current
+/// form; the state itself in the rate form), over every unit and step.
+fn mean_rate(cx: &Context, sim_error: Option<&str>) -> Result<f64, String> {
+    let net = cx.net;
+    if let Some(e) = sim_error {
+        return Err(format!("the simulation failed: {e}"));
+    }
+    let (x0, cols, steps) =
+        replay(cx, "mean_rate")?.ok_or("`mean_rate` needs a `simulate` step before it")?;
+    let mut sum = 0.0;
+    let mut count = 0usize;
+    crate::sim::run(
+        net,
+        &x0,
+        steps,
+        &mut |t, u| {
+            for (c, v) in u.iter_mut().enumerate() {
+                *v = cols.get(c).map_or(0.0, |col| col[t]);
+            }
+        },
+        &mut |s| {
+            let g = net.gain_input.map_or(1.0, |c| s.u[c]);
+            for &x in s.x {
+                sum += match net.form {
+                    crate::net::Form::Current => net.phi.eval(g * x).abs(),
+                    crate::net::Form::Rate => x.abs(),
+                };
+            }
+            count += s.x.len();
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(sum / count.max(1) as f64)
 }
 
 /// The largest design time constant (`dt / min(alpha)` without a manifest).
