@@ -132,3 +132,26 @@ fn lorenz_does_not_collapse() {
         }
     }
 }
+
+/// The build side against the verify side: the exact mapping's one-step map is close to the
+/// flow map; Nengo's continuous mapping is measurably farther.
+#[test]
+fn vector_field_error_separates_the_mappings() {
+    let vfe = |mapping: &str| {
+        let src = oscillator(1000, "[0.8, 0]").replace(
+            "neurons = 1000",
+            &format!("neurons = 1000\n method = nef(mapping = {mapping})"),
+        );
+        let p = program(&src);
+        let built = methods::build(&p, 0).expect("builds");
+        let rnnc::sema::model::Target::System(inst) = &p.networks[0].target else {
+            panic!()
+        };
+        let lat = methods::latent::Latent::new(&p.systems[inst.system], inst).unwrap();
+        methods::nef::verify::vector_field_error(&built.net, &lat, 500, 1).unwrap()
+    };
+    let (exact, continuous) = (vfe("exact"), vfe("continuous"));
+    eprintln!("vector field error: exact {exact:.2e}, continuous {continuous:.2e} per s");
+    assert!(exact < 0.01, "{exact}");
+    assert!(continuous > 3.0 * exact, "{continuous} vs {exact}");
+}

@@ -4,6 +4,7 @@
 //! Implemented so far: `simulate` steps, and the metrics `nrmse`, `drift`,
 //! `divergence_time`, `lyapunov_max`, `lyapunov(k)`, `fixed_points`, `stable_fixed_points`
 //! (factored current-form networks with a uniform leak), `timescale_gradient`, `mean_rate`,
+//! `vector_field_error`,
 //! `spectral_radius`, `dale`, `density` and `wiring_cost`. Any other
 //! metric is reported as not implemented (an invalid-input line, exit status 2), never as a
 //! pass.
@@ -207,6 +208,16 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
         "spectral_radius" => Value::scalar(spectral_radius(net)?),
         "timescale_gradient" => Value::scalar(timescale_gradient(cx)?),
         "mean_rate" => Value::scalar(mean_rate(cx, sim_error)?),
+        "vector_field_error" => {
+            let network = &cx.program.networks[cx.index];
+            let crate::sema::model::Target::System(inst) = &network.target else {
+                return Err("`vector_field_error` needs a network that realizes a system".into());
+            };
+            let lat = crate::methods::latent::Latent::new(&cx.program.systems[inst.system], inst)?;
+            let v = crate::methods::nef::verify::vector_field_error(net, &lat, 1000, network.seed)
+                .ok_or("`vector_field_error` needs a network with an encoder (`W_enc`)")?;
+            Value::scalar(v)
+        }
         "fixed_points" | "stable_fixed_points" => {
             let points = fixed_points(cx)?;
             let count = points
