@@ -130,15 +130,12 @@ fn unimplemented_metrics_are_errors_not_passes() {
     let src = tmp("unimpl").join("u.rnn");
     std::fs::write(
         &src,
-        "import std.systems\nnetwork i for Integrator { neurons = 50 }\ncheck i {\n simulate 1 s\n expect density <= 100%\n expect attractor_distance < 1\n}\n",
+        "import std.systems\nnetwork i for Integrator { neurons = 50 }\ncheck i {\n simulate 1 s\n expect density <= 100%\n expect memory_capacity > 1\n}\n",
     )
     .unwrap();
     let (code, out, err) = rnnc(&["check", src.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}{err}");
-    assert!(
-        out.contains("error  expect attractor_distance < 1"),
-        "{out}"
-    );
+    assert!(out.contains("error  expect memory_capacity > 1"), "{out}");
     assert!(out.contains("pass   expect density <= 100%"), "{out}");
 }
 
@@ -210,4 +207,21 @@ fn mean_rate_and_lyapunov_of_a_line_attractor() {
     // largest exponent is 0 (the neutral direction along the line).
     let (code, out, err) = rnnc(&["check", src.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn attractor_distance_separates_good_and_poor_lorenz_networks() {
+    // The example's 2000 neurons pass its bound (measured 0.22); 60 neurons do not (0.95).
+    let src = tmp("lz").join("lz.rnn");
+    std::fs::write(
+        &src,
+        "import std.systems\nnetwork l for Lorenz { neurons = 60 }\ncheck l {\n simulate 30 s\n expect attractor_distance < 0.3\n}\n",
+    )
+    .unwrap();
+    let (code, out, err) = rnnc(&["check", src.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("FAIL   expect attractor_distance < 0.3"),
+        "{out}"
+    );
 }

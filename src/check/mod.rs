@@ -4,7 +4,7 @@
 //! Implemented so far: `simulate` steps, and the metrics `nrmse`, `drift`,
 //! `divergence_time`, `lyapunov_max`, `lyapunov(k)`, `fixed_points`, `stable_fixed_points`
 //! (factored current-form networks with a uniform leak), `timescale_gradient`, `mean_rate`,
-//! `vector_field_error`,
+//! `vector_field_error`, `attractor_distance`,
 //! `spectral_radius`, `dale`, `density` and `wiring_cost`. Any other
 //! metric is reported as not implemented (an invalid-input line, exit status 2), never as a
 //! pass.
@@ -151,6 +151,9 @@ fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&str>) -> Li
 
 fn show(name: &str, v: &Value) -> String {
     match (name, v) {
+        ("attractor_distance", Value::Num(_, x)) if x[0] >= COLLAPSED => {
+            "collapse (a component's spread is below half the system's)".into()
+        }
         ("nrmse", Value::Num(_, x)) => format!("{:.4} %", 100.0 * x[0]),
         ("density", Value::Num(_, x)) => format!("{:.2} %", 100.0 * x[0]),
         ("drift", Value::Num(_, x)) => format!("{:.2e} per s", x[0]),
@@ -208,6 +211,10 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
         "spectral_radius" => Value::scalar(spectral_radius(net)?),
         "timescale_gradient" => Value::scalar(timescale_gradient(cx)?),
         "mean_rate" => Value::scalar(mean_rate(cx, sim_error)?),
+        "attractor_distance" => {
+            let (tr, _) = needs_sim(cx, m.name, sim_error)?;
+            Value::scalar(attractor_distance(cx, tr)?)
+        }
         "vector_field_error" => {
             let network = &cx.program.networks[cx.index];
             let crate::sema::model::Target::System(inst) = &network.target else {
@@ -447,6 +454,112 @@ fn mean_rate(cx: &Context, sim_error: Option<&str>) -> Result<f64, String> {
     )
     .map_err(|e| e.to_string())?;
     Ok(sum / count.max(1) as f64)
+}
+
+/// What `attractor_distance` reports for a collapsed attractor: fails any bound.
+const COLLAPSED: f64 = 1e9;
+
+/// CHECKS.md `attractor_distance`: the network's decoded states after
+/// `max(5 tau_max, T / 10)` against the system's long-run statistics (an exact zero-input run
+/// of `max(100 s, T)` from the same start, its first tenth dropped), per component
+/// `|mean diff| / sigma + |std ratio - 1| + W1 / sigma`, averaged. A component whose spread is
+/// below half the system's is a collapse.
+fn attractor_distance(cx: &Context, tr: &Trace) -> Result<f64, String> {
+    let net = cx.net;
+    let network = &cx.program.networks[cx.index];
+    let crate::sema::model::Target::System(inst) = &network.target else {
+        return Err("`attractor_distance` needs a network that realizes a system".into());
+    };
+    let lat = crate::methods::latent::Latent::new(&cx.program.systems[inst.system], inst)?;
+    let d = lat.d;
+    let rows = tr.rows();
+    let skip = ((5.0 * tau_max(net) / net.dt).ceil() as usize).max(rows / 10);
+    if skip + 10 >= rows {
+        return Err("the simulation is too short for `attractor_distance`".into());
+    }
+    // The system's own statistics.
+    let start: Vec<f64> = net
+        .meta
+        .states
+        .iter()
+        .map(|n| tr.column(n).map_or(0.0, |c| c[0]))
+        .collect();
+    let z0 = match cx.last_sim {
+        Some(sim) => trace::start(&lat, sim),
+        None => start,
+    };
+    let length = (100.0f64).max(rows as f64 * net.dt);
+    let steps = (length / net.dt).round() as usize;
+    let mut ode = crate::ode::Dopri5::new(d, 1e-10, 1e-12);
+    let mut ev = lat.evaluator();
+    let u = vec![0.0; lat.k];
+    let mut z = z0;
+    let mut samples = vec![Vec::with_capacity(steps); d];
+    for t in 0..steps {
+        let t0 = t as f64 * net.dt;
+        match lat.kind() {
+            crate::sema::model::TimeKind::Map => {
+                let prev = z.clone();
+                ev.eval(&prev, &u, &mut z);
+            }
+            crate::sema::model::TimeKind::Flow => {
+                let mut f = |_: f64, z: &[f64], dz: &mut [f64]| ev.eval(z, &u, dz);
+                ode.integrate(&mut f, t0, t0 + net.dt, &mut z)
+                    .map_err(|e| format!("the system's long run: {e}"))?;
+            }
+        }
+        if t >= steps / 10 {
+            for (j, v) in z.iter().enumerate() {
+                samples[j].push(*v);
+            }
+        }
+    }
+    let map = crate::methods::latent::DomainMap::new(d, &inst.domains);
+    let lines = (inst.domains.len().max(1) as f64).sqrt();
+    let mut total = 0.0;
+    for (j, name) in net.meta.states.iter().enumerate().take(d) {
+        let a: Vec<f64> = tr.column(name).unwrap_or_default()[skip..].to_vec();
+        let b = &samples[j];
+        let (ma, sa) = mean_std(&a);
+        let (mb, sb) = mean_std(b);
+        let sigma = if sb > 0.0 { sb } else { map.scale[j] / lines };
+        if sa < 0.5 * sigma {
+            return Ok(COLLAPSED);
+        }
+        total += (ma - mb).abs() / sigma + (sa / sigma - 1.0).abs() + wasserstein1(&a, b) / sigma;
+    }
+    Ok(total / d.max(1) as f64)
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    (
+        m,
+        (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt(),
+    )
+}
+
+/// Wasserstein-1 distance of two empirical distributions, by 1000 matched quantiles.
+fn wasserstein1(a: &[f64], b: &[f64]) -> f64 {
+    let sorted = |v: &[f64]| {
+        let mut s = v.to_vec();
+        s.sort_by(f64::total_cmp);
+        s
+    };
+    let (a, b) = (sorted(a), sorted(b));
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let q = |s: &[f64], p: f64| s[((p * s.len() as f64) as usize).min(s.len() - 1)];
+    let k = 1000;
+    (0..k)
+        .map(|i| {
+            let p = (i as f64 + 0.5) / k as f64;
+            (q(&a, p) - q(&b, p)).abs()
+        })
+        .sum::<f64>()
+        / k as f64
 }
 
 /// The largest design time constant (`dt / min(alpha)` without a manifest).
