@@ -191,3 +191,58 @@ np.savez(d + "/misshaped.npz", **short)
     let no_dt = rnnc::npz::read(open("plain.npz"), &rnnc::npz::Foreign::default()).unwrap_err();
     assert!(no_dt.0.contains("--dt"), "{no_dt}");
 }
+
+/// A network trained elsewhere: a numpy script hand-builds a relu line attractor with
+/// PsychRNN's array names and no manifest (x' = (1 - a) x + a (W relu(x) + W_in u + b), the
+/// line x = c + m z with c orthogonal to m), and `rnnc check --weights` verifies it against
+/// the Integrator program; a leaky copy must fail.
+#[test]
+fn a_psychrnn_style_line_attractor_is_checked() {
+    let Some(py) = python() else { return };
+    let dir = tmp("psychrnn");
+    let code = r#"
+import numpy as np, sys
+d, leak = sys.argv[1], float(sys.argv[2])
+N, dt, tau = 20, 0.01, 0.1
+rng = np.random.default_rng(3)
+m = rng.normal(size=N); m /= np.linalg.norm(m)
+c = 3.0 * np.ones(N); c -= (c @ m) * m           # the line's offset, orthogonal to m
+W = leak * np.outer(m, m)                         # W m = leak m, W c = 0
+np.savez(d, W_rec=W, W_in=(tau * m)[:, None], b_rec=c, W_out=m[None, :],
+         b_out=np.zeros(1), init_state=c[None, :])
+"#;
+    let src = dir.join("line.rnn");
+    std::fs::write(
+        &src,
+        "import std.systems\nnetwork line for Integrator { neurons = 20\n dt = 10 ms\n tau = 100 ms }\ncheck line {\n simulate 3 s with u = pulse(500 ms, 500 ms) - pulse(2 s, 500 ms)\n expect nrmse < 1%\n expect drift < 0.01\n}\n",
+    )
+    .unwrap();
+    for (leak, want) in [("1.0", 0), ("0.9", 1)] {
+        let file = dir.join(format!("line{leak}.npz"));
+        let o = Command::new(&py)
+            .args(["-c", code, file.to_str().unwrap(), leak])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = Command::new(env!("CARGO_BIN_EXE_rnnc"))
+            .args([
+                "check",
+                src.to_str().unwrap(),
+                "--network",
+                "line",
+                "--weights",
+            ])
+            .arg(&file)
+            .args(["--dt", "10 ms", "--tau", "100 ms", "--phi", "relu"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(want), "leak {leak}: {text}");
+        if want == 0 {
+            assert!(text.contains("pass   expect nrmse < 1%"), "{text}");
+        } else {
+            assert!(text.contains("FAIL   expect drift < 0.01"), "{text}");
+        }
+    }
+}
