@@ -4,13 +4,14 @@
 //! Implemented so far: `simulate` steps, and the metrics `nrmse`, `drift`,
 //! `divergence_time`, `lyapunov_max`, `lyapunov(k)`, `fixed_points`, `stable_fixed_points`
 //! (factored current-form networks with a uniform leak), `timescale_gradient`, `mean_rate`,
-//! `vector_field_error`, `attractor_distance`,
+//! `vector_field_error`, `attractor_distance`, `memory_capacity`,
 //! `spectral_radius`, `dale`, `density` and `wiring_cost`. Any other
 //! metric is reported as not implemented (an invalid-input line, exit status 2), never as a
 //! pass.
 
 pub mod fixed_points;
 pub mod lyapunov;
+pub mod memory;
 pub mod timescales;
 
 use crate::constraints::{distances, verify};
@@ -211,6 +212,11 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
         "spectral_radius" => Value::scalar(spectral_radius(net)?),
         "timescale_gradient" => Value::scalar(timescale_gradient(cx)?),
         "mean_rate" => Value::scalar(mean_rate(cx, sim_error)?),
+        "memory_capacity" => Value::scalar(memory::capacity(
+            net,
+            tau_max(net),
+            cx.program.networks[cx.index].seed,
+        )?),
         "attractor_distance" => {
             let (tr, _) = needs_sim(cx, m.name, sim_error)?;
             Value::scalar(attractor_distance(cx, tr)?)
