@@ -602,15 +602,7 @@ fn drift(cx: &Context, (tr, reference): &(Trace, Trace)) -> Result<f64, String> 
         .collect();
     let min_len = (5.0 * tau_max(net) / net.dt).ceil() as usize;
     let names = &net.meta.states;
-    let cols: Vec<(Vec<f64>, Vec<f64>)> = names
-        .iter()
-        .map(|n| {
-            (
-                tr.column(n).unwrap_or_default(),
-                reference.column(n).unwrap_or_default(),
-            )
-        })
-        .collect();
+    let cols = paired(names, tr, reference);
     // Half-widths without the product scaling of the domain map.
     let lines = (inst.domains.len().max(1) as f64).sqrt();
     let mut worst: Option<f64> = None;
@@ -662,10 +654,9 @@ fn slope(ys: &[f64], dt: f64) -> f64 {
     }
 }
 
-/// First time `|z_hat - z| / sqrt(sum_j sigma_j^2) > 0.4`; the run's length if never.
-fn divergence_time(net: &Net, tr: &Trace, reference: &Trace) -> f64 {
-    let names = &net.meta.states;
-    let cols: Vec<(Vec<f64>, Vec<f64>)> = names
+/// The network's and the reference's columns of each named state, side by side.
+fn paired(names: &[String], tr: &Trace, reference: &Trace) -> Vec<(Vec<f64>, Vec<f64>)> {
+    names
         .iter()
         .map(|n| {
             (
@@ -673,7 +664,13 @@ fn divergence_time(net: &Net, tr: &Trace, reference: &Trace) -> f64 {
                 reference.column(n).unwrap_or_default(),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// First time `|z_hat - z| / sqrt(sum_j sigma_j^2) > 0.4`; the run's length if never.
+fn divergence_time(net: &Net, tr: &Trace, reference: &Trace) -> f64 {
+    let names = &net.meta.states;
+    let cols = paired(names, tr, reference);
     let var: f64 = cols
         .iter()
         .map(|(_, b)| {
