@@ -133,3 +133,18 @@ fn sparse_rows_agree_with_the_dense_product() {
         }
     }
 }
+
+#[test]
+fn a_large_dense_step_split_over_threads_matches_the_factors() {
+    // 1100^2 > 2^20 entries: the dense step takes a band of rows per thread.
+    let net = oscillator(1100);
+    let mut dense = net.clone();
+    dense.w_rec = Recurrent::Dense(net.w_rec.dense());
+    let x0 = net.init_state.clone();
+    let (a, b) = (trace(&net, &x0, 60, 0.5), trace(&dense, &x0, 60, 0.5));
+    for (ra, rb) in a.iter().zip(&b) {
+        for (va, vb) in ra.iter().zip(rb) {
+            assert!((va - vb).abs() <= 1e-9 * va.abs().max(1e-3), "{va} vs {vb}");
+        }
+    }
+}

@@ -162,7 +162,7 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
         let cols = p.first().map_or(0, Vec::len);
         net.positions = Some(faer::Mat::from_fn(n, cols, |i, j| p[i][j]));
     }
-    net.meta = meta(program, network, &lat, design.tau.as_deref());
+    net.meta = meta(network, &lat, design.tau.as_deref());
     Ok(Built {
         net,
         decoder_rmse: Some(built.decoder_rmse),
@@ -217,12 +217,7 @@ pub fn call_json(c: &Call) -> Json {
     )
 }
 
-fn meta(
-    program: &Program,
-    network: &Network,
-    lat: &Latent,
-    tau: Option<&[f64]>,
-) -> crate::net::Meta {
+fn meta(network: &Network, lat: &Latent, tau: Option<&[f64]>) -> crate::net::Meta {
     let sys = lat.sys;
     // One value when every neuron shares it, else one per neuron.
     let mut taus: Vec<f64> = tau.map(<[f64]>::to_vec).unwrap_or_default();
@@ -264,7 +259,6 @@ fn meta(
             ),
         );
     }
-    let _ = program;
     crate::net::Meta {
         network: network.name.clone(),
         target: sys.name.clone(),

@@ -108,16 +108,6 @@ const A: [[f64; 6]; 7] = [
         11.0 / 84.0,
     ],
 ];
-/// The 5th-order weights (equal to the last row of A: first same as last).
-const B5: [f64; 7] = [
-    35.0 / 384.0,
-    0.0,
-    500.0 / 1113.0,
-    125.0 / 192.0,
-    -2187.0 / 6784.0,
-    11.0 / 84.0,
-    0.0,
-];
 /// 5th minus 4th order weights: the error estimate.
 const E: [f64; 7] = [
     71.0 / 57600.0,
@@ -176,12 +166,11 @@ impl Dopri5 {
                     }
                     self.tmp[i] = acc;
                 }
-                let (head, tail) = self.k.split_at_mut(s);
-                let _ = head;
-                f.eval(inner(t + C[s] * h), &self.tmp, &mut tail[0]);
+                f.eval(inner(t + C[s] * h), &self.tmp, &mut self.k[s]);
                 self.evals += 1;
             }
-            // tmp holds the 5th-order solution (stage 7's argument, FSAL).
+            // tmp holds the 5th-order solution: the last row of A is its weights, so stage 7
+            // is evaluated there (first same as last).
             let mut norm = 0.0;
             for i in 0..d {
                 let mut e = 0.0;
@@ -192,7 +181,6 @@ impl Dopri5 {
                 let sc = self.atol + self.rtol * z[i].abs().max(self.tmp[i].abs());
                 norm += (self.err[i] / sc).powi(2);
             }
-            let _ = B5;
             let norm = (norm / d.max(1) as f64).sqrt();
             if !norm.is_finite() || self.tmp.iter().any(|v| !v.is_finite()) {
                 if h < 1e-14 * span.max(1.0) {

@@ -122,17 +122,33 @@ impl Csr {
     }
 }
 
-/// `dst = W v` through the bandwidth-bound kernel when `W` is column-major and contiguous.
+/// `dst = W v` through the bandwidth-bound kernel when `W` is column-major (row bands over
+/// the threads for a large matrix); faer's product otherwise.
 fn dense_matvec(dst: &mut [f64], w: MatRef<'_, f64>, v: &[f64]) {
     let (rows, cols) = (w.nrows(), w.ncols());
-    if w.row_stride() == 1 && cols > 0 && rows > 0 && w.col_stride() >= rows as isize {
-        let stride = w.col_stride() as usize;
-        // SAFETY: the matrix spans (cols - 1) * stride + rows elements from its start.
-        let data = unsafe { std::slice::from_raw_parts(w.as_ptr(), (cols - 1) * stride + rows) };
-        crate::net::fastmath::matvec(data, rows, cols, stride, v, dst);
-    } else {
+    let stride = w.col_stride().max(0) as usize;
+    if w.row_stride() != 1 || rows == 0 || cols == 0 || stride < rows {
         matvec(dst, w, v);
+        return;
     }
+    // SAFETY: a column-major matrix spans (cols - 1) * stride + rows elements from its start.
+    let data = unsafe { std::slice::from_raw_parts(w.as_ptr(), (cols - 1) * stride + rows) };
+    // When the matrix is large the threads take a band of rows each, so each streams its
+    // share of memory.
+    let threads = if rows * cols >= 1 << 20 {
+        rayon::current_num_threads().max(1)
+    } else {
+        1
+    };
+    if threads == 1 {
+        crate::net::fastmath::matvec(data, rows, cols, stride, v, dst);
+        return;
+    }
+    let band = rows.div_ceil(threads).next_multiple_of(8);
+    dst.par_chunks_mut(band).enumerate().for_each(|(c, out)| {
+        let i0 = c * band;
+        crate::net::fastmath::matvec(&data[i0..], out.len(), cols, stride, v, out);
+    });
 }
 
 impl<'n> Stepper<'n> {
@@ -182,33 +198,8 @@ impl<'n> Stepper<'n> {
                     csr.matvec(&self.p, &mut self.rec);
                 }
             }
-            Recurrent::Dense(w) => {
-                // One pass over W_rec, four columns at a time; when the matrix is large the
-                // threads take a band of rows each, so each streams its share of memory.
-                let (rows, cols) = (w.nrows(), w.ncols());
-                let stride = w.col_stride() as usize;
-                if w.row_stride() != 1 || rows == 0 || cols == 0 || stride < rows {
-                    matvec(&mut self.rec, w.as_ref(), &self.p);
-                    return;
-                }
-                // SAFETY: a column-major matrix spans (cols - 1) * stride + rows elements.
-                let data =
-                    unsafe { std::slice::from_raw_parts(w.as_ptr(), (cols - 1) * stride + rows) };
-                let p = &self.p;
-                let threads = if rows * cols >= 1 << 20 {
-                    rayon::current_num_threads().max(1)
-                } else {
-                    1
-                };
-                let band = rows.div_ceil(threads).next_multiple_of(8);
-                self.rec
-                    .par_chunks_mut(band)
-                    .enumerate()
-                    .for_each(|(c, out)| {
-                        let i0 = c * band;
-                        crate::net::fastmath::matvec(&data[i0..], out.len(), cols, stride, p, out);
-                    });
-            }
+            // One pass over W_rec, four columns at a time.
+            Recurrent::Dense(w) => dense_matvec(&mut self.rec, w.as_ref(), &self.p),
             Recurrent::Factored { left, .. } => {
                 let n = self.p.len();
                 for (k, h) in self.h.iter_mut().enumerate() {
