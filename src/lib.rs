@@ -34,4 +34,5 @@ pub mod sim;
 pub mod source;
 pub mod span;
 pub mod syntax;
+pub mod task;
 pub mod trace;

@@ -171,8 +171,8 @@ fn main() -> ExitCode {
             out,
             plot,
         } => {
-            if task.is_some() {
-                return not_yet("exporting a task's trials (issue 4)");
+            if let Some(task) = task {
+                return export_trials(&file, &task, network.as_deref(), out.as_deref(), style);
             }
             run(
                 &file,
@@ -609,6 +609,68 @@ fn run(
     ExitCode::SUCCESS
 }
 
+/// `rnnc run FILE --task NAME -o trials.npz`: the task's trials as arrays, at the `dt` and
+/// seed of `--network` (or of the first network realizing the task; else 1 ms and seed 0),
+/// from the trial stream a network trains on.
+fn export_trials(
+    file: &std::path::Path,
+    name: &str,
+    network: Option<&str>,
+    out: Option<&std::path::Path>,
+    style: Style,
+) -> ExitCode {
+    let Some((_, analysis)) = front_end(file, style) else {
+        return ExitCode::from(EXIT_INVALID);
+    };
+    let program = &analysis.program;
+    let Some(ti) = program.tasks.iter().position(|t| t.name == name) else {
+        let names: Vec<&str> = program.tasks.iter().map(|t| t.name.as_str()).collect();
+        return invalid(&format!(
+            "no task `{name}` in {} (its tasks: {})",
+            file.display(),
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        ));
+    };
+    let Some(out) = out.filter(|o| o.extension().is_some_and(|e| e == "npz")) else {
+        return invalid("say where to write the trials with -o trials.npz");
+    };
+    let chosen = match network {
+        Some(n) => match program.network(n) {
+            Some(net) => Some(net),
+            None => return invalid(&format!("no network `{n}`")),
+        },
+        None => program
+            .networks
+            .iter()
+            .find(|n| matches!(n.target, rnnc::sema::Target::Task(t) if t == ti)),
+    };
+    let (dt, seed) = chosen.map_or((1e-3, 0), |n| (n.dt, n.seed));
+    let trials = match rnnc::task::generate(&program.tasks[ti], dt, seed, "training trials") {
+        Ok(t) => t,
+        Err(e) => return invalid(&e),
+    };
+    let written = std::fs::File::create(out)
+        .map_err(|e| e.to_string())
+        .and_then(|f| {
+            rnnc::npz::write_trials(std::io::BufWriter::new(f), &trials).map_err(|e| e.to_string())
+        });
+    if let Err(e) = written {
+        return invalid(&format!("{}: {e}", out.display()));
+    }
+    eprintln!(
+        "{name}: {} trials, up to {} steps of {} ms, written to {}",
+        trials.trials.len(),
+        trials.max_steps(),
+        dt * 1e3,
+        out.display()
+    );
+    ExitCode::SUCCESS
+}
+
 fn write_csv(mut w: impl std::io::Write, trace: &rnnc::trace::Trace) -> std::io::Result<()> {
     writeln!(w, "{}", trace.columns.join(","))?;
     for r in 0..trace.rows() {
@@ -676,8 +738,10 @@ fn adopt_names(
     index: usize,
 ) -> Result<(), String> {
     let network = &program.networks[index];
-    let rnnc::sema::Target::System(inst) = &network.target else {
-        return Ok(());
+    let inst = match &network.target {
+        rnnc::sema::Target::System(inst) => inst,
+        rnnc::sema::Target::Task(ti) => return adopt_task_names(net, &program.tasks[*ti]),
+        rnnc::sema::Target::None => return Ok(()),
     };
     let sys = &program.systems[inst.system];
     if net.meta.states.is_empty() {
@@ -706,6 +770,40 @@ fn adopt_names(
             net.n(),
             sys.input_dim(),
             sys.name
+        ));
+    }
+    Ok(())
+}
+
+/// A task network's readout rows are the task's outputs; its input columns the task's inputs.
+fn adopt_task_names(
+    net: &mut rnnc::net::Net,
+    task: &rnnc::sema::model::Task,
+) -> Result<(), String> {
+    let inputs = rnnc::sema::model::expand(task.inputs.iter().map(|c| (c.name.as_str(), c.size)));
+    let outputs = rnnc::sema::model::expand(task.outputs.iter().map(|c| (c.name.as_str(), c.size)));
+    if net.meta.inputs.is_empty() && net.meta.outputs.is_empty() {
+        net.meta.inputs = inputs.clone();
+        net.meta.outputs = outputs.clone();
+    }
+    if net.n_out() < outputs.len() {
+        return Err(format!(
+            "array `W_out` has shape ({}, {}), expected ({}, {}): one row per output of `{}`",
+            net.n_out(),
+            net.n(),
+            outputs.len(),
+            net.n(),
+            task.name
+        ));
+    }
+    if net.n_inputs() != inputs.len() {
+        return Err(format!(
+            "array `W_in` has shape ({}, {}), expected ({}, {}): one column per input of `{}`",
+            net.n(),
+            net.n_inputs(),
+            net.n(),
+            inputs.len(),
+            task.name
         ));
     }
     Ok(())
@@ -789,6 +887,9 @@ fn check(
                 match &l.error {
                     Some(e) => println!("  {mark:<5}  expect {:<36} {e}", l.text),
                     None => println!("  {mark:<5}  expect {:<36} measured {value}", l.text),
+                }
+                if let Some(d) = &l.detail {
+                    println!("         {d}");
                 }
             }
         }

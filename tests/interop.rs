@@ -246,3 +246,100 @@ np.savez(d, W_rec=W, W_in=(tau * m)[:, None], b_rec=c, W_out=m[None, :],
         }
     }
 }
+
+/// A task network from elsewhere: a numpy script writes a one-unit tanh flip-flop (w = 2,
+/// two stable states) with PsychRNN's names and no manifest; `rnnc check --weights` runs
+/// `accuracy(FlipFlop)` on it. A copy with w = 0.5 forgets the bit and fails, naming the
+/// first failing trial.
+#[test]
+fn a_numpy_flipflop_is_scored_on_the_task() {
+    let Some(py) = python() else { return };
+    let dir = tmp("flipflop");
+    let code = r#"
+import numpy as np, sys
+d, w = sys.argv[1], float(sys.argv[2])
+np.savez(d, W_rec=np.array([[w]]), W_in=np.array([[10.0, -10.0]]), b_rec=np.zeros(1),
+         W_out=np.array([[1 / np.tanh(1.915)]]), b_out=np.zeros(1), init_state=np.zeros((1, 1)))
+"#;
+    let src = dir.join("ff.rnn");
+    std::fs::write(
+        &src,
+        "import std.tasks\nnetwork ff for FlipFlop { neurons = 1\n dt = 1 ms\n tau = 10 ms }\ncheck ff {\n expect accuracy(FlipFlop) == 100%\n}\n",
+    )
+    .unwrap();
+    for (w, want) in [("2.0", 0), ("0.5", 1)] {
+        let file = dir.join(format!("ff{w}.npz"));
+        let o = Command::new(&py)
+            .args(["-c", code, file.to_str().unwrap(), w])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = Command::new(env!("CARGO_BIN_EXE_rnnc"))
+            .args([
+                "check",
+                src.to_str().unwrap(),
+                "--network",
+                "ff",
+                "--weights",
+            ])
+            .arg(&file)
+            .args(["--dt", "1 ms", "--tau", "10 ms", "--phi", "tanh"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(want), "w {w}: {text}");
+        if want == 0 {
+            assert!(text.contains("measured 100.00 %"), "{text}");
+        } else {
+            assert!(text.contains("measured 0.00 %"), "{text}");
+            assert!(
+                text.contains("0 of 2 trials pass; first failure: trial `remember_set`"),
+                "{text}"
+            );
+        }
+    }
+}
+
+/// `rnnc run --task` writes trials numpy reads: padded inputs, targets and masks that agree
+/// with the task's periods.
+#[test]
+fn exported_trials_load_in_numpy() {
+    let Some(py) = python() else { return };
+    let dir = tmp("trials");
+    let file = dir.join("ff.npz");
+    let out = rnnc(&[
+        "run",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/examples/flipflop.rnn"),
+        "--task",
+        "FlipFlop",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = r#"
+import numpy as np, json, sys
+z = np.load(sys.argv[1])
+m = json.loads(bytes(z["manifest.json"]).decode())
+assert m["inputs"] == ["set", "reset"] and m["outputs"] == ["y"] and m["dt"] == 0.001, m
+assert z["inputs"].shape == (2, 650, 2) and z["steps"].tolist() == [650, 550], z["steps"]
+assert z["inputs"][0, 100:150, 0].min() == 1 and z["inputs"][0, :, 0].sum() == 50
+assert z["inputs"][1, 550:].sum() == 0 and z["mask"][1, 550:].sum() == 0
+assert z["mask"][0, :, 0].sum() == 450 and (z["targets"][1][z["mask"][1] == 1] == -1).all()
+print("ok")
+"#;
+    let o = Command::new(&py)
+        .args(["-c", code, file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

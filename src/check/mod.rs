@@ -4,7 +4,7 @@
 //! Implemented so far: `simulate` steps, and the metrics `nrmse`, `drift`,
 //! `divergence_time`, `lyapunov_max`, `lyapunov(k)`, `fixed_points`, `stable_fixed_points`
 //! (factored current-form networks with a uniform leak), `timescale_gradient`, `mean_rate`,
-//! `vector_field_error`, `attractor_distance`, `memory_capacity`,
+//! `vector_field_error`, `attractor_distance`, `memory_capacity`, `accuracy(Task)`,
 //! `spectral_radius`, `dale`, `density` and `wiring_cost`. Any other
 //! metric is reported as not implemented (an invalid-input line, exit status 2), never as a
 //! pass.
@@ -32,6 +32,8 @@ pub struct Line {
     /// `Some(pass)`; `None` when it could not be evaluated (see `error`).
     pub pass: Option<bool>,
     pub error: Option<String>,
+    /// What a failing metric found (`accuracy`: the first failing trial).
+    pub detail: Option<String>,
 }
 
 /// The outcome of one `check` block.
@@ -58,6 +60,7 @@ impl Report {
                 "value": l.value,
                 "pass": l.pass,
                 "error": l.error,
+                "detail": l.detail,
             })).collect::<Vec<_>>(),
         })
     }
@@ -70,6 +73,8 @@ struct Context<'a> {
     net: &'a Net,
     last: Option<(Trace, Trace)>,
     last_sim: Option<&'a crate::sema::model::Simulate>,
+    /// Set by a metric that has more to say than its value.
+    detail: RefCell<Option<String>>,
 }
 
 /// Runs `check` (on network `check.network` of `program`) against `net`.
@@ -80,6 +85,7 @@ pub fn run(program: &Program, check: &Check, net: &Net) -> Report {
         net,
         last: None,
         last_sim: None,
+        detail: RefCell::new(None),
     };
     let mut lines = Vec::new();
     let mut sim_error: Option<String> = None;
@@ -126,26 +132,31 @@ fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&str>) -> Li
             }
         }
     };
+    cx.detail.replace(None);
     let result = eval_with_metrics(expr, &|_| None, &hook);
     let value = shown.into_inner();
+    let detail = cx.detail.take();
     match (result, failure.into_inner()) {
         (_, Some(e)) => Line {
             text: text.to_string(),
             value,
             pass: None,
             error: Some(e),
+            detail: None,
         },
         (Ok(Value::Bool(b)), None) => Line {
             text: text.to_string(),
             value,
             pass: Some(b),
             error: None,
+            detail: if b { None } else { detail },
         },
         (Ok(_), None) | (Err(_), None) => Line {
             text: text.to_string(),
             value,
             pass: None,
             error: Some("the expectation does not evaluate to true or false".into()),
+            detail: None,
         },
     }
 }
@@ -156,6 +167,7 @@ fn show(name: &str, v: &Value) -> String {
             "collapse (a component's spread is below half the system's)".into()
         }
         ("nrmse", Value::Num(_, x)) => format!("{:.4} %", 100.0 * x[0]),
+        ("accuracy", Value::Num(_, x)) => format!("{:.2} %", 100.0 * x[0]),
         ("density", Value::Num(_, x)) => format!("{:.2} %", 100.0 * x[0]),
         ("drift", Value::Num(_, x)) => format!("{:.2e} per s", x[0]),
         ("divergence_time", Value::Num(_, x)) => format!("{:.3} s", x[0]),
@@ -267,6 +279,23 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
                 .map(|i| (0..p.ncols()).map(|j| p[(i, j)]).collect())
                 .collect();
             Value::scalar(verify::wiring_cost(&net.w_rec.dense(), &distances(&rows)))
+        }
+        "accuracy" => {
+            let Some(MetricArg::Task(ti)) = m.args.first().map(|(_, a)| a) else {
+                return Err("`accuracy` needs a task: `accuracy(FlipFlop)`".into());
+            };
+            let task = &cx.program.tasks[*ti];
+            let seed = cx.program.networks[cx.index].seed;
+            let trials = crate::task::generate(task, net.dt, seed, "check trials")?;
+            let (acc, failure) = crate::task::accuracy(net, &trials)?;
+            if let Some(f) = failure {
+                cx.detail.replace(Some(format!(
+                    "{} of {} trials pass; first failure: {f}",
+                    (acc * trials.trials.len() as f64).round(),
+                    trials.trials.len()
+                )));
+            }
+            Value::scalar(acc)
         }
         other => return Err(format!("the metric `{other}` is not implemented yet")),
     })

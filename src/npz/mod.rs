@@ -47,6 +47,7 @@ pub struct WriteOpts {
 /// An array to write: name, shape, values in C order, dtype.
 enum Data<'a> {
     F64(Vec<f64>),
+    I64(Vec<i64>),
     I8(&'a [i8]),
     U8(&'a [u8]),
 }
@@ -75,6 +76,7 @@ fn npy(shape: &[u64], data: &Data) -> Result<Vec<u8>, NpzError> {
     }
     match data {
         Data::F64(v) => encode(shape, v),
+        Data::I64(v) => encode(shape, v),
         Data::I8(v) => encode(shape, v),
         Data::U8(v) => encode(shape, v),
     }
@@ -162,11 +164,16 @@ pub fn write<W: Write + Seek>(w: W, net: &Net, opts: &WriteOpts) -> Result<(), N
     let bytes = text.into_bytes();
     arrays.push(("manifest.json", vec![bytes.len() as u64], Data::U8(&bytes)));
 
+    write_arrays(w, &arrays)
+}
+
+/// Writes named arrays as `.npy` members, deflated.
+fn write_arrays<W: Write + Seek>(w: W, arrays: &[(&str, Vec<u64>, Data)]) -> Result<(), NpzError> {
     let mut zip = zip::ZipWriter::new(w);
     let options = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .large_file(false);
-    for (name, shape, data) in &arrays {
+    for (name, shape, data) in arrays {
         let bytes = npy(shape, data)?;
         let options = if bytes.len() >= u32::MAX as usize / 2 {
             options.large_file(true)
@@ -178,6 +185,58 @@ pub fn write<W: Write + Seek>(w: W, net: &Net, opts: &WriteOpts) -> Result<(), N
     }
     zip.finish()?;
     Ok(())
+}
+
+/// Writes a task's trials (`rnnc run --task`): `inputs` (B, T, k), `targets` and `mask`
+/// (B, T, m) with T the longest trial (shorter ones padded with zeros, mask 0), `steps` (B,)
+/// int64, `values` (B, number of `vary`/`draw` locals) and `manifest.json` with the names,
+/// `dt`, and each trial's name and periods as `[name, start, end]` in steps.
+pub fn write_trials<W: Write + Seek>(w: W, trials: &crate::task::Trials) -> Result<(), NpzError> {
+    let (b, t) = (trials.trials.len(), trials.max_steps());
+    let (k, m, l) = (
+        trials.inputs.len(),
+        trials.outputs.len(),
+        trials.locals.len(),
+    );
+    let mut inputs = vec![0.0; b * t * k];
+    let mut targets = vec![0.0; b * t * m];
+    let mut mask = vec![0.0; b * t * m];
+    let mut values = Vec::with_capacity(b * l);
+    let mut steps = Vec::with_capacity(b);
+    for (i, tr) in trials.trials.iter().enumerate() {
+        inputs[i * t * k..i * t * k + tr.steps * k].copy_from_slice(&tr.inputs);
+        let (tg, mk) = trials.targets(i);
+        targets[i * t * m..i * t * m + tr.steps * m].copy_from_slice(&tg);
+        mask[i * t * m..i * t * m + tr.steps * m].copy_from_slice(&mk);
+        values.extend_from_slice(&tr.values);
+        steps.push(tr.steps as i64);
+    }
+    let manifest = json!({
+        "format": "rnnc-trials",
+        "format_version": 1,
+        "task": trials.task,
+        "dt": trials.dt,
+        "inputs": trials.inputs,
+        "outputs": trials.outputs,
+        "locals": trials.locals,
+        "trials": trials.trials.iter().map(|tr| json!({
+            "name": tr.name,
+            "periods": tr.periods.iter().map(|(n, a, e)| json!([n, a, e])).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    });
+    let bytes = serde_json::to_string_pretty(&manifest)
+        .expect("json")
+        .into_bytes();
+    let (b, t) = (b as u64, t as u64);
+    let arrays = [
+        ("inputs", vec![b, t, k as u64], Data::F64(inputs)),
+        ("targets", vec![b, t, m as u64], Data::F64(targets)),
+        ("mask", vec![b, t, m as u64], Data::F64(mask)),
+        ("steps", vec![b], Data::I64(steps)),
+        ("values", vec![b, l as u64], Data::F64(values)),
+        ("manifest.json", vec![bytes.len() as u64], Data::U8(&bytes)),
+    ];
+    write_arrays(w, &arrays)
 }
 
 /// What the manifest would say, for a file without one (FORMAT.md: foreign files).
