@@ -5,11 +5,13 @@
 //! `divergence_time`, `lyapunov_max`, `lyapunov(k)`, `fixed_points`, `stable_fixed_points`
 //! (factored current-form networks with a uniform leak), `timescale_gradient`, `mean_rate`,
 //! `vector_field_error`, `attractor_distance`, `memory_capacity`, `accuracy(Task)`,
+//! `modularity`, `small_worldness`,
 //! `spectral_radius`, `dale`, `density` and `wiring_cost`. Any other
 //! metric is reported as not implemented (an invalid-input line, exit status 2), never as a
 //! pass.
 
 pub mod fixed_points;
+pub mod graph;
 pub mod lyapunov;
 pub mod memory;
 pub mod timescales;
@@ -280,6 +282,14 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
                 .collect();
             Value::scalar(verify::wiring_cost(&net.w_rec.dense(), &distances(&rows)))
         }
+        "modularity" => Value::scalar(graph::modularity(
+            &graph::top_graph(&net.w_rec.dense(), 0.1),
+            cx.program.networks[cx.index].seed,
+        )),
+        "small_worldness" => Value::scalar(graph::small_worldness(
+            &graph::top_graph(&net.w_rec.dense(), 0.1),
+            cx.program.networks[cx.index].seed,
+        )?),
         "accuracy" => {
             let Some(MetricArg::Task(ti)) = m.args.first().map(|(_, a)| a) else {
                 return Err("`accuracy` needs a task: `accuracy(FlipFlop)`".into());
