@@ -130,12 +130,12 @@ fn unimplemented_metrics_are_errors_not_passes() {
     let src = tmp("unimpl").join("u.rnn");
     std::fs::write(
         &src,
-        "import std.systems\nnetwork i for Integrator { neurons = 50 }\ncheck i {\n simulate 1 s\n expect density <= 100%\n expect sync_error < 0.1\n}\n",
+        "import std.systems\nnetwork i for Integrator { neurons = 50 }\ncheck i {\n simulate 1 s\n expect density <= 100%\n expect solved\n}\n",
     )
     .unwrap();
     let (code, out, err) = rnnc(&["check", src.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}{err}");
-    assert!(out.contains("error  expect sync_error < 0.1"), "{out}");
+    assert!(out.contains("error  expect solved"), "{out}");
     assert!(out.contains("pass   expect density <= 100%"), "{out}");
 }
 

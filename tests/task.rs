@@ -37,6 +37,7 @@ fn unit(phi: Phi, w: f64, w_in: &[f64], c: f64, alpha: f64, inputs: &[&str], out
         alpha: vec![alpha],
         init_state: vec![0.0],
         gain_input: None,
+        feedback: None,
         dale_sign: None,
         positions: None,
         meta: Meta {

@@ -4,7 +4,7 @@
 //! Implemented so far: `simulate` steps, and the metrics `nrmse`, `drift`,
 //! `divergence_time`, `lyapunov_max`, `lyapunov(k)`, `fixed_points`, `stable_fixed_points`
 //! (factored current-form networks with a uniform leak), `timescale_gradient`, `mean_rate`,
-//! `vector_field_error`, `attractor_distance`, `memory_capacity`, `accuracy(Task)`,
+//! `vector_field_error`, `attractor_distance`, `memory_capacity`, `accuracy(Task)`, `sync_error`,
 //! `modularity`, `small_worldness`,
 //! `spectral_radius`, `dale`, `density` and `wiring_cost`. Any other
 //! metric is reported as not implemented (an invalid-input line, exit status 2), never as a
@@ -172,6 +172,7 @@ fn show(name: &str, v: &Value) -> String {
         ("accuracy", Value::Num(_, x)) => format!("{:.2} %", 100.0 * x[0]),
         ("density", Value::Num(_, x)) => format!("{:.2} %", 100.0 * x[0]),
         ("drift", Value::Num(_, x)) => format!("{:.2e} per s", x[0]),
+        ("sync_error", Value::Num(_, x)) => format!("{:.3e}", x[0]),
         ("divergence_time", Value::Num(_, x)) => format!("{:.3} s", x[0]),
         ("fixed_points" | "stable_fixed_points", Value::Num(_, x)) => format!("{}", x[0]),
         (_, Value::Num(_, x)) if x.len() == 1 => format!("{:.6}", x[0]),
@@ -282,6 +283,7 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
                 .collect();
             Value::scalar(verify::wiring_cost(&net.w_rec.dense(), &distances(&rows)))
         }
+        "sync_error" => Value::scalar(sync_error(cx, sim_error)?),
         "modularity" => Value::scalar(graph::modularity(
             &graph::top_graph(&net.w_rec.dense(), 0.1),
             cx.program.networks[cx.index].seed,
@@ -464,6 +466,90 @@ fn replay(cx: &Context, what: &str) -> Result<Option<Replay>, String> {
         .map(|n| tr.column(n).unwrap_or_else(|| vec![0.0; tr.rows()]))
         .collect();
     Ok(Some((x0, cols, tr.rows().saturating_sub(1))))
+}
+
+/// CHECKS.md `sync_error`: the open loop (`A`, `b_A`, FORMAT.md) driven by the exact solution
+/// of the most recent simulation (its inputs, and the fed-back rows' exact values) from two
+/// starts, `init_state` and a seeded N(0, 1) state; after `10 tau_max`, the rms difference of
+/// the two responses (what `W_out` reads: `phi(x)`, or `r`) over the rms of the first
+/// response's deviation from its time average.
+fn sync_error(cx: &Context, sim_error: Option<&str>) -> Result<f64, String> {
+    let net = cx.net;
+    let open = net.open_loop().ok_or(
+        "`sync_error` needs a network whose loop is closed on its own readout (an array `W_fb`)",
+    )?;
+    if let Some(e) = sim_error {
+        return Err(format!("the simulation failed: {e}"));
+    }
+    let (x0, mut cols, steps) =
+        replay(cx, "sync_error")?.ok_or("`sync_error` needs a `simulate` step before it")?;
+    let (_, reference) = cx.last.as_ref().expect("replay found a simulation");
+    let fb = net.feedback.as_ref().expect("open_loop found W_fb");
+    let readout: Vec<&String> = net.meta.states.iter().chain(&net.meta.outputs).collect();
+    for &r in &fb.rows {
+        let name = readout.get(r).ok_or_else(|| {
+            format!("`sync_error`: fed-back row {r} of `W_out` has no name in the manifest")
+        })?;
+        cols.push(reference.column(name).ok_or_else(|| {
+            format!(
+                "`sync_error`: the fed-back row `{name}` is not a state or output of the program"
+            )
+        })?);
+    }
+    let washout = (10.0 * tau_max(net) / net.dt).ceil() as usize;
+    if washout + 100 > steps {
+        return Err(format!(
+            "the simulation is too short for `sync_error`: it needs more than {:.3} s (a washout              of 10 tau_max and 100 steps)",
+            (washout + 100) as f64 * net.dt
+        ));
+    }
+    let mut rng = crate::rng::Rng::new(cx.program.networks[cx.index].seed, "sync_error");
+    let other: Vec<f64> = (0..net.n()).map(|_| rng.normal()).collect();
+    let mut responses = Vec::new();
+    for start in [&x0, &other] {
+        let mut kept = Vec::with_capacity((steps + 1 - washout) * net.n());
+        crate::sim::run(
+            &open,
+            start,
+            steps,
+            &mut |t, u| {
+                for (c, v) in u.iter_mut().enumerate() {
+                    *v = cols.get(c).map_or(0.0, |col| col[t]);
+                }
+            },
+            &mut |s| {
+                if s.step >= washout {
+                    let g = open.gain_input.map_or(1.0, |c| s.u[c]);
+                    kept.extend(s.x.iter().map(|&x| match open.form {
+                        crate::net::Form::Current => open.phi.eval(g * x),
+                        crate::net::Form::Rate => x,
+                    }));
+                }
+            },
+        )
+        .map_err(|e| format!("the open loop: {e}"))?;
+        responses.push(kept);
+    }
+    let n = net.n();
+    let rows = responses[0].len() / n;
+    let mut mean = vec![0.0; n];
+    for t in 0..rows {
+        for (i, m) in mean.iter_mut().enumerate() {
+            *m += responses[0][t * n + i] / rows as f64;
+        }
+    }
+    let (mut diff, mut var) = (0.0, 0.0);
+    for t in 0..rows {
+        for i in 0..n {
+            let (a, b) = (responses[0][t * n + i], responses[1][t * n + i]);
+            diff += (a - b) * (a - b);
+            var += (a - mean[i]) * (a - mean[i]);
+        }
+    }
+    if var == 0.0 {
+        return Err("`sync_error`: the response does not vary over the simulation".into());
+    }
+    Ok((diff / var).sqrt())
 }
 
 /// CHECKS.md `mean_rate`: the mean of `|phi(x)|` over the most recent simulation (current

@@ -116,7 +116,19 @@ pub struct Net {
     pub gain_input: Option<usize>,
     pub dale_sign: Option<Vec<i8>>,
     pub positions: Option<Mat<f64>>,
+    /// A loop closed on the network's own readout (FORMAT.md `W_fb`): already part of
+    /// `W_rec` and `b_rec`, kept to open the loop for teacher forcing and `sync_error`.
+    pub feedback: Option<Feedback>,
     pub meta: Meta,
+}
+
+/// `W_rec = A + W_fb W_out[rows]`, `b_rec = b_A + W_fb b_out[rows]`.
+#[derive(Clone, Debug)]
+pub struct Feedback {
+    /// (N, d_fb).
+    pub w_fb: Mat<f64>,
+    /// The readout rows fed back, `d_fb` of them.
+    pub rows: Vec<usize>,
 }
 
 impl Net {
@@ -154,6 +166,71 @@ impl Net {
             // provides it. Until then a rate network is encoded by its nonlinearity alone.
             Form::Rate => Some(x.iter().map(|&v| self.phi.eval(v)).collect()),
         }
+    }
+
+    /// The network with its feedback loop opened: `W_rec = A`, `b_rec = b_A`, and the fed-back
+    /// values as extra input columns after the network's own (`W_in = [W_in, W_fb]`).
+    /// A factored `W_rec` stays factored (`A = [L, -W_fb] [R; W_out[rows]]`). `None` without
+    /// `W_fb`.
+    pub fn open_loop(&self) -> Option<Net> {
+        let fb = self.feedback.as_ref()?;
+        let (n, d_fb, k) = (self.n(), fb.rows.len(), self.n_inputs());
+        let rows = Mat::from_fn(d_fb, n, |r, j| self.w_out[(fb.rows[r], j)]);
+        let w_rec = match &self.w_rec {
+            Recurrent::Dense(w) => Recurrent::Dense(w - &fb.w_fb * &rows),
+            Recurrent::Factored { left, right } => {
+                let r = left.ncols();
+                Recurrent::Factored {
+                    left: Mat::from_fn(n, r + d_fb, |i, j| {
+                        if j < r {
+                            left[(i, j)]
+                        } else {
+                            -fb.w_fb[(i, j - r)]
+                        }
+                    }),
+                    right: Mat::from_fn(r + d_fb, n, |i, j| {
+                        if i < r {
+                            right[(i, j)]
+                        } else {
+                            rows[(i - r, j)]
+                        }
+                    }),
+                }
+            }
+        };
+        let mut b_rec = self.b_rec.clone();
+        for (i, b) in b_rec.iter_mut().enumerate() {
+            for (r, &row) in fb.rows.iter().enumerate() {
+                *b -= fb.w_fb[(i, r)] * self.b_out[row];
+            }
+        }
+        let w_in = Mat::from_fn(n, k + d_fb, |i, j| {
+            if j < k {
+                self.w_in[(i, j)]
+            } else {
+                fb.w_fb[(i, j - k)]
+            }
+        });
+        let mut meta = self.meta.clone();
+        let readout: Vec<&String> = meta.states.iter().chain(&meta.outputs).collect();
+        let fed: Vec<String> = fb
+            .rows
+            .iter()
+            .map(|&r| {
+                readout
+                    .get(r)
+                    .map_or(format!("fb[{r}]"), |s| format!("fb:{s}"))
+            })
+            .collect();
+        meta.inputs.extend(fed);
+        Some(Net {
+            w_rec,
+            b_rec,
+            w_in,
+            feedback: None,
+            meta,
+            ..self.clone()
+        })
     }
 
     /// Checks that every array agrees with N, k and d_out; the reader and every builder
@@ -201,6 +278,19 @@ impl Net {
         if let Some((w, b)) = &self.enc {
             shape("W_enc", (w.nrows(), w.ncols()), (n, w.ncols()))?;
             shape("b_enc", (b.len(), 1), (n, 1))?;
+        }
+        if let Some(fb) = &self.feedback {
+            shape(
+                "W_fb",
+                (fb.w_fb.nrows(), fb.w_fb.ncols()),
+                (n, fb.rows.len()),
+            )?;
+            if let Some(r) = fb.rows.iter().find(|&&r| r >= self.n_out()) {
+                return Err(format!(
+                    "`fb_rows` names row {r} but `W_out` has {} rows",
+                    self.n_out()
+                ));
+            }
         }
         if let Some(g) = self.gain_input {
             if g >= self.n_inputs() {

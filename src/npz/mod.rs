@@ -89,7 +89,7 @@ pub fn manifest(net: &Net, opts: &WriteOpts) -> Json {
     for (k, v) in net.phi.params() {
         phi[k] = json!(v);
     }
-    json!({
+    let mut manifest = json!({
         "format": 1,
         "rnnc": opts.version,
         "source": m.source.as_ref().map(|(f, h)| json!({"file": f, "hash": h})),
@@ -109,7 +109,11 @@ pub fn manifest(net: &Net, opts: &WriteOpts) -> Json {
         "init_latent": m.init_latent,
         "domain": m.domain,
         "units": m.units,
-    })
+    });
+    if let Some(fb) = &net.feedback {
+        manifest["fb_rows"] = json!(fb.rows);
+    }
+    manifest
 }
 
 /// Writes `net` as an `.npz` archive (every member deflated).
@@ -159,6 +163,13 @@ pub fn write<W: Write + Seek>(w: W, net: &Net, opts: &WriteOpts) -> Result<(), N
     }
     if let Some(p) = &net.positions {
         arrays.push(("positions", vec![n, p.ncols() as u64], Data::F64(mat_c(p))));
+    }
+    if let Some(fb) = &net.feedback {
+        arrays.push((
+            "W_fb",
+            vec![n, fb.rows.len() as u64],
+            Data::F64(mat_c(&fb.w_fb)),
+        ));
     }
     let text = serde_json::to_string_pretty(&manifest(net, opts)).expect("json");
     let bytes = text.into_bytes();
@@ -500,6 +511,30 @@ pub fn read<R: Read + Seek>(r: R, foreign: &Foreign) -> Result<Net, NpzError> {
         Some(a) => Some(want_matrix("positions", &a, Some(n), None)?),
         None => None,
     };
+    let feedback = match get("W_fb")? {
+        Some(a) => {
+            let w_fb = want_matrix("W_fb", &a, Some(n), None)?;
+            let rows: Vec<usize> = match m.and_then(|m| m.get("fb_rows")).and_then(Json::as_array) {
+                Some(v) => v
+                    .iter()
+                    .map(|r| r.as_u64().map(|r| r as usize))
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| {
+                        NpzError("the manifest's `fb_rows` are not row indices".into())
+                    })?,
+                None => (0..w_fb.ncols()).collect(),
+            };
+            if rows.len() != w_fb.ncols() {
+                return Err(NpzError(format!(
+                    "array `W_fb` has shape ({n}, {}), expected ({n}, {}): one column per row in `fb_rows`",
+                    w_fb.ncols(),
+                    rows.len()
+                )));
+            }
+            Some(crate::net::Feedback { w_fb, rows })
+        }
+        None => None,
+    };
     let meta = Meta {
         network: m
             .and_then(|m| m.get("network"))
@@ -562,6 +597,7 @@ pub fn read<R: Read + Seek>(r: R, foreign: &Foreign) -> Result<Net, NpzError> {
         gain_input,
         dale_sign,
         positions,
+        feedback,
         meta,
     };
     net.validate().map_err(NpzError)?;

@@ -382,6 +382,7 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
         alpha: a.iter().map(|a| 1.0 - a).collect(),
         init_state,
         gain_input: design.gain_input,
+        feedback: None,
         dale_sign,
         positions: None,
         meta: Default::default(),
