@@ -158,7 +158,7 @@ fn a_double_well_has_two_stable_fixed_points_and_a_saddle() {
     let starts: Vec<Vec<f64>> = (0..40)
         .filter_map(|k| net.encode(&[-1.15 + 2.3 * k as f64 / 39.0]))
         .collect();
-    let pts = rnnc::check::fixed_points::find(&net, &[0.0, 0.0], &starts, 1.2e-3, 1).unwrap();
+    let pts = rnnc::check::fixed_points::find(&net, &[0.0, 0.0], &starts, 1, 1.2e-3, 1).unwrap();
     let mut stable: Vec<f64> = pts.iter().filter(|p| p.stable).map(|p| p.z[0]).collect();
     stable.sort_by(f64::total_cmp);
     assert_eq!(stable.len(), 2, "{pts:?}");

@@ -1,12 +1,16 @@
 //! Fixed points of a network (CHECKS.md `fixed_points`, `stable_fixed_points`): zeros of
 //! `F(x) = W_rec phi(x) + W_in u0 + b_rec - x` (current form).
 //!
-//! A factored network (`W = L R`, rank r) has every fixed point at `x = L h + c` with
-//! `h = R phi(L h + c)`, so Newton runs in r dimensions with the analytic r x r Jacobian
-//! `R diag(phi') L - I`, from many seeded starts; each root is accepted on the full residual
-//! and classified by the eigenvalues of the one-step map `I + diag(alpha) J_F`, which for a
-//! uniform leak are `1 - alpha` and `1 - alpha + alpha mu` for the eigenvalues mu of
-//! `R diag(phi') L`.
+//! `F(x) = W_rec phi(x) + W_in u0 + b_rec - x` (current form) or
+//! `F(r) = phi(W_rec r + W_in u0 + b_rec) - r` (rate form), without the `alpha` factor.
+//!
+//! A factored current-form network (`W = L R`, rank r) has every fixed point at `x = L h + c`
+//! with `h = R phi(L h + c)`, so Newton runs in r dimensions with the analytic r x r Jacobian
+//! `R diag(phi') L - I` (O(N r^2) per step). Any other network runs Newton on the full
+//! analytic Jacobian (O(N^3) per step: seconds for 256 starts at N = 200, minutes at
+//! N = 1000). Each root is accepted on the full residual and classified by the eigenvalues
+//! of the one-step map `I + diag(alpha) J_F` (for a uniform leak and a factored network,
+//! `1 - alpha` and `1 - alpha + alpha mu` for the eigenvalues mu of `R diag(phi') L`).
 
 use crate::net::{Form, Net, Recurrent};
 use crate::rng::Rng;
@@ -21,27 +25,18 @@ pub struct FixedPoint {
     pub stable: bool,
 }
 
-/// Searches from the given starting states (network states) plus `extra` seeded
-/// perturbations of them; `merge` is the decoded distance under which two roots are one.
+/// Searches from the given starting states (network states) plus three seeded perturbations
+/// of each; `rows` are the readout rows compared when merging (the latent states, or every
+/// output of a task network) and `merge` the distance under which two roots are one.
 pub fn find(
     net: &Net,
     u0: &[f64],
     starts: &[Vec<f64>],
+    rows: usize,
     merge: f64,
     seed: u64,
 ) -> Result<Vec<FixedPoint>, String> {
-    if net.form != Form::Current {
-        return Err("fixed points of rate-form networks are not implemented yet".into());
-    }
-    let Recurrent::Factored { left, right } = &net.w_rec else {
-        return Err("fixed points of full-weight networks are not implemented yet".into());
-    };
-    let a0 = net.alpha[0];
-    if net.alpha.iter().any(|&a| a != a0) {
-        return Err("fixed points with per-neuron leaks are not implemented yet".into());
-    }
-    let (n, r) = (net.n(), left.ncols());
-    let d = net.n_states();
+    let n = net.n();
     // c = W_in u0 + b.
     let mut c = net.b_rec.clone();
     for (j, &uj) in u0.iter().enumerate() {
@@ -49,69 +44,198 @@ pub fn find(
             c[i] += net.w_in[(i, j)] * uj;
         }
     }
-    let h_of = |x: &[f64]| -> Vec<f64> {
-        (0..r)
-            .map(|k| (0..n).map(|j| right[(k, j)] * net.phi.eval(x[j])).sum())
-            .collect()
-    };
-    let x_of = |h: &[f64]| -> Vec<f64> {
-        (0..n)
-            .map(|i| c[i] + (0..r).map(|k| left[(i, k)] * h[k]).sum::<f64>())
-            .collect()
-    };
     let mut rng = Rng::new(seed, "fixed_points");
-    let mut h_starts: Vec<Vec<f64>> = starts.iter().map(|x| h_of(x)).collect();
-    let scale = h_starts
+    let scale = starts
         .iter()
         .flatten()
         .fold(0.0f64, |m, v| m.max(v.abs()))
         .max(1e-3);
-    let base = h_starts.clone();
-    for s in &base {
+    let mut all: Vec<Vec<f64>> = starts.to_vec();
+    for s in starts {
         for _ in 0..3 {
-            h_starts.push(s.iter().map(|v| v + 0.1 * scale * rng.normal()).collect());
+            all.push(s.iter().map(|v| v + 0.1 * scale * rng.normal()).collect());
         }
     }
+    let dense = match (&net.w_rec, net.form) {
+        (Recurrent::Factored { .. }, Form::Current) => None,
+        (w, _) => Some(w.dense()),
+    };
     let mut found: Vec<FixedPoint> = Vec::new();
-    for h0 in h_starts {
-        let Some(h) = newton(net, left, right, &c, h0) else {
-            continue;
+    for x0 in all {
+        let root = match (&net.w_rec, &dense) {
+            (Recurrent::Factored { left, right }, None) => {
+                let h0 = mat_vec(right, &phi_all(net, &x0));
+                newton(net, left, right, &c, h0).map(|h| {
+                    let mut x = mat_vec(left, &h);
+                    x.iter_mut().zip(&c).for_each(|(v, ci)| *v += ci);
+                    x
+                })
+            }
+            (_, Some(w)) => newton_full(net, w, &c, x0),
+            _ => unreachable!("dense is set for every other case"),
         };
-        let x = x_of(&h);
+        let Some(x) = root else { continue };
         // Accept on the full residual.
-        let p: Vec<f64> = x.iter().map(|&v| net.phi.eval(v)).collect();
-        let hx = (0..r)
-            .map(|k| (0..n).map(|j| right[(k, j)] * p[j]).sum::<f64>())
-            .collect::<Vec<_>>();
+        let res = residual(net, dense.as_ref(), &c, &x);
         let xmax = x.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-        let res = (0..n)
-            .map(|i| (c[i] + (0..r).map(|k| left[(i, k)] * hx[k]).sum::<f64>() - x[i]).abs())
-            .fold(0.0f64, f64::max);
-        if res.is_nan() || res > 1e-8 * xmax {
+        if res.iter().any(|v| v.is_nan())
+            || res.iter().fold(0.0f64, |m, v| m.max(v.abs())) > 1e-8 * xmax
+        {
             continue;
         }
-        let z: Vec<f64> = (0..d)
+        let p = match net.form {
+            Form::Current => phi_all(net, &x),
+            Form::Rate => x.clone(),
+        };
+        let z: Vec<f64> = (0..rows)
             .map(|o| net.b_out[o] + (0..n).map(|j| net.w_out[(o, j)] * p[j]).sum::<f64>())
             .collect();
         if found.iter().any(|f| dist(&f.z, &z) < merge) {
             continue;
         }
-        // Stability from the r x r matrix R diag(phi') L.
+        let stable = stable(net, dense.as_ref(), &c, &x)?;
+        found.push(FixedPoint { x, z, stable });
+    }
+    Ok(found)
+}
+
+fn phi_all(net: &Net, x: &[f64]) -> Vec<f64> {
+    x.iter().map(|&v| net.phi.eval(v)).collect()
+}
+
+fn mat_vec(m: &Mat<f64>, v: &[f64]) -> Vec<f64> {
+    let mut out = Mat::<f64>::zeros(m.nrows(), 1);
+    faer::linalg::matmul::matmul(
+        out.as_mut(),
+        faer::Accum::Replace,
+        m.as_ref(),
+        faer::MatRef::from_column_major_slice(v, v.len(), 1),
+        1.0,
+        faer::Par::Seq,
+    );
+    out.col_as_slice(0).to_vec()
+}
+
+/// `F(x)`: `W phi(x) + c - x` (current form) or `phi(W x + c) - x` (rate form).
+fn residual(net: &Net, dense: Option<&Mat<f64>>, c: &[f64], x: &[f64]) -> Vec<f64> {
+    let w_dot = |v: &[f64]| match (dense, &net.w_rec) {
+        (Some(w), _) => mat_vec(w, v),
+        (None, Recurrent::Factored { left, right }) => mat_vec(left, &mat_vec(right, v)),
+        (None, Recurrent::Dense(w)) => mat_vec(w, v),
+    };
+    match net.form {
+        Form::Current => {
+            let wp = w_dot(&phi_all(net, x));
+            (0..x.len()).map(|i| wp[i] + c[i] - x[i]).collect()
+        }
+        Form::Rate => {
+            let wx = w_dot(x);
+            (0..x.len())
+                .map(|i| net.phi.eval(wx[i] + c[i]) - x[i])
+                .collect()
+        }
+    }
+}
+
+/// The full Jacobian of `F`: `W diag(phi'(x)) - I` or `diag(phi'(W x + c)) W - I`.
+fn jacobian(net: &Net, w: &Mat<f64>, c: &[f64], x: &[f64]) -> Mat<f64> {
+    let n = x.len();
+    match net.form {
+        Form::Current => {
+            let d: Vec<f64> = x.iter().map(|&v| net.phi.deriv(v)).collect();
+            let mut j = w * faer::col::ColRef::from_slice(&d).as_diagonal();
+            for i in 0..n {
+                j[(i, i)] -= 1.0;
+            }
+            j
+        }
+        Form::Rate => {
+            let wx = mat_vec(w, x);
+            let d: Vec<f64> = (0..n).map(|i| net.phi.deriv(wx[i] + c[i])).collect();
+            let mut j = faer::col::ColRef::from_slice(&d).as_diagonal() * w;
+            for i in 0..n {
+                j[(i, i)] -= 1.0;
+            }
+            j
+        }
+    }
+}
+
+/// Whether every eigenvalue of the one-step map `I + diag(alpha) J_F` lies inside the unit
+/// circle. A factored current-form network with one leak needs only the r x r matrix
+/// `R diag(phi') L` (the map's eigenvalues are `1 - alpha` and `1 - alpha + alpha mu`);
+/// otherwise the full N x N map.
+fn stable(net: &Net, dense: Option<&Mat<f64>>, c: &[f64], x: &[f64]) -> Result<bool, String> {
+    let a0 = net.alpha[0];
+    let uniform = net.alpha.iter().all(|&a| a == a0);
+    if let (Recurrent::Factored { left, right }, Form::Current, true) =
+        (&net.w_rec, net.form, uniform)
+    {
+        let (n, r) = (x.len(), left.ncols());
         let dphi: Vec<f64> = x.iter().map(|&v| net.phi.deriv(v)).collect();
         let m = Mat::<f64>::from_fn(r, r, |k, l| {
             (0..n).map(|j| right[(k, j)] * dphi[j] * left[(j, l)]).sum()
         });
         let ev = m.eigenvalues().map_err(|e| format!("eigenvalues: {e:?}"))?;
         crate::net::fastmath::clear_upper();
-        let stable = (1.0 - a0).abs() < 1.0
+        return Ok((1.0 - a0).abs() < 1.0
             && ev.iter().all(|mu| {
                 let re = 1.0 - a0 + a0 * mu.re;
                 let im = a0 * mu.im;
                 re.hypot(im) < 1.0
-            });
-        found.push(FixedPoint { x, z, stable });
+            }));
     }
-    Ok(found)
+    let owned;
+    let w = match dense {
+        Some(w) => w,
+        None => {
+            owned = net.w_rec.dense();
+            &owned
+        }
+    };
+    let mut m = faer::col::ColRef::from_slice(&net.alpha).as_diagonal() * jacobian(net, w, c, x);
+    for i in 0..x.len() {
+        m[(i, i)] += 1.0;
+    }
+    let ev = m.eigenvalues().map_err(|e| format!("eigenvalues: {e:?}"))?;
+    crate::net::fastmath::clear_upper();
+    Ok(ev.iter().all(|l| l.re.hypot(l.im) < 1.0))
+}
+
+/// Newton on the full `F` with a backtracking step; `None` if it does not converge.
+fn newton_full(net: &Net, w: &Mat<f64>, c: &[f64], mut x: Vec<f64>) -> Option<Vec<f64>> {
+    let n = x.len();
+    let norm = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
+    let mut f = residual(net, Some(w), c, &x);
+    for _ in 0..100 {
+        if norm(&f) <= 1e-13 * norm(&x).max(1.0) {
+            return Some(x);
+        }
+        let j = jacobian(net, w, c, &x);
+        let rhs = Mat::<f64>::from_fn(n, 1, |i, _| -f[i]);
+        let step = j.partial_piv_lu().solve(&rhs);
+        crate::net::fastmath::clear_upper();
+        if (0..n).any(|i| !step[(i, 0)].is_finite()) {
+            return None;
+        }
+        let mut t = 1.0;
+        let f0 = norm(&f);
+        loop {
+            let trial: Vec<f64> = (0..n).map(|i| x[i] + t * step[(i, 0)]).collect();
+            let ft = residual(net, Some(w), c, &trial);
+            if norm(&ft) < f0 {
+                x = trial;
+                f = ft;
+                break;
+            }
+            t *= 0.5;
+            if t < 1e-6 {
+                // No descent along the Newton direction: a local minimum of |F|, not a root.
+                return None;
+            }
+        }
+    }
+    (norm(&f) <= 1e-10 * norm(&x).max(1.0)).then_some(x)
 }
 
 fn dist(a: &[f64], b: &[f64]) -> f64 {

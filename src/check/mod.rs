@@ -313,45 +313,114 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
     })
 }
 
-/// Fixed points with zero input, searched from 256 seeded starts: latent states along the
-/// most recent simulation and spread over the domain, each encoded and perturbed.
+/// Fixed points with zero input, searched from 256 seeded starts (64 states, each also
+/// perturbed three times). A system network with an encoder: 32 latent states along the most
+/// recent simulation and the rest spread over the domain, encoded. Without an encoder:
+/// network states sampled along the most recent simulation (else a 10 s zero-input run from
+/// `init_state`). A task network: states sampled along its task's trials.
 fn fixed_points(cx: &Context) -> Result<Vec<fixed_points::FixedPoint>, String> {
     let net = cx.net;
     let network = &cx.program.networks[cx.index];
-    let crate::sema::model::Target::System(inst) = &network.target else {
-        return Err("`fixed_points` needs a network that realizes a system".into());
-    };
-    if net.enc.is_none() {
-        return Err("`fixed_points` needs a network with an encoder (`W_enc`)".into());
-    }
-    let d = net.n_states();
-    let map = crate::methods::latent::DomainMap::new(d, &inst.domains);
-    let lines = (inst.domains.len().max(1) as f64).sqrt();
-    let radius = map.scale.iter().fold(0.0f64, |m, s| m.max(*s)) / lines;
-    let mut latents: Vec<Vec<f64>> = Vec::new();
-    if let Some((tr, _)) = &cx.last {
-        let cols: Vec<Vec<f64>> = net
-            .meta
-            .states
-            .iter()
-            .filter_map(|n| tr.column(n))
-            .collect();
-        let rows = tr.rows();
-        for k in 0..32.min(rows) {
-            let r = k * rows / 32;
-            latents.push(cols.iter().map(|c| c[r]).collect());
-        }
-    }
-    let mut rng = crate::rng::Rng::new(network.seed, "fixed_point_starts");
-    let unit = crate::methods::nef::spread_ball(64 - latents.len().min(32), d, &mut rng);
-    for p in unit.chunks(d.max(1)) {
-        let mut z = vec![0.0; d];
-        map.from_unit(p, &mut z);
-        latents.push(z);
-    }
-    let starts: Vec<Vec<f64>> = latents.iter().filter_map(|z| net.encode(z)).collect();
     let u0 = vec![0.0; net.n_inputs()];
-    fixed_points::find(net, &u0, &starts, 1e-3 * radius, network.seed)
+    const STARTS: usize = 64;
+    let (starts, rows, merge) = match &network.target {
+        crate::sema::model::Target::System(inst) => {
+            let d = net.n_states();
+            let map = crate::methods::latent::DomainMap::new(d, &inst.domains);
+            let lines = (inst.domains.len().max(1) as f64).sqrt();
+            let radius = map.scale.iter().fold(0.0f64, |m, s| m.max(*s)) / lines;
+            let starts = if net.enc.is_some() {
+                let mut latents: Vec<Vec<f64>> = Vec::new();
+                if let Some((tr, _)) = &cx.last {
+                    let cols: Vec<Vec<f64>> = net
+                        .meta
+                        .states
+                        .iter()
+                        .filter_map(|n| tr.column(n))
+                        .collect();
+                    let rows = tr.rows();
+                    for k in 0..(STARTS / 2).min(rows) {
+                        let r = k * rows / (STARTS / 2);
+                        latents.push(cols.iter().map(|c| c[r]).collect());
+                    }
+                }
+                let mut rng = crate::rng::Rng::new(network.seed, "fixed_point_starts");
+                let unit = crate::methods::nef::spread_ball(STARTS - latents.len(), d, &mut rng);
+                for p in unit.chunks(d.max(1)) {
+                    let mut z = vec![0.0; d];
+                    map.from_unit(p, &mut z);
+                    latents.push(z);
+                }
+                latents.iter().filter_map(|z| net.encode(z)).collect()
+            } else {
+                let (x0, cols, steps) = match replay(cx, "fixed_points")? {
+                    Some(r) => r,
+                    None => (
+                        net.init_state.clone(),
+                        Vec::new(),
+                        (10.0 / net.dt).ceil() as usize,
+                    ),
+                };
+                sample_states(net, &x0, steps, STARTS, &|t, u| {
+                    for (c, v) in u.iter_mut().enumerate() {
+                        *v = cols.get(c).map_or(0.0, |col| col[t]);
+                    }
+                })?
+            };
+            (starts, d, 1e-3 * radius)
+        }
+        crate::sema::model::Target::Task(ti) => {
+            let trials = crate::task::generate(
+                &cx.program.tasks[*ti],
+                net.dt,
+                network.seed,
+                "check trials",
+            )?;
+            let (in_cols, _) = crate::task::channels(net, &trials)?;
+            let per = STARTS.div_ceil(trials.trials.len().max(1));
+            let mut starts = Vec::new();
+            for tr in trials.trials.iter().take(STARTS) {
+                let k = trials.inputs.len();
+                starts.extend(sample_states(
+                    net,
+                    &net.init_state,
+                    tr.steps - 1,
+                    per,
+                    &|t, u| {
+                        u.iter_mut().for_each(|v| *v = 0.0);
+                        for (j, &col) in in_cols.iter().enumerate() {
+                            u[col] = tr.inputs[t * k + j];
+                        }
+                    },
+                )?);
+            }
+            starts.truncate(STARTS);
+            (starts, net.n_out(), 1e-3)
+        }
+        crate::sema::model::Target::None => {
+            return Err("`fixed_points` needs a network that realizes a system or a task".into())
+        }
+    };
+    fixed_points::find(net, &u0, &starts, rows, merge, network.seed)
+}
+
+/// `count` network states spread evenly over a run of `steps` updates from `x0`.
+fn sample_states(
+    net: &Net,
+    x0: &[f64],
+    steps: usize,
+    count: usize,
+    input: &dyn Fn(usize, &mut [f64]),
+) -> Result<Vec<Vec<f64>>, String> {
+    let every = (steps + 1).div_ceil(count.max(1)).max(1);
+    let mut out = Vec::new();
+    crate::sim::run(net, x0, steps, &mut |t, u| input(t, u), &mut |s| {
+        if s.step % every == every / 2 && out.len() < count {
+            out.push(s.x.to_vec());
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 /// Spearman correlation of each unit's private relaxation time with its coordinate along
