@@ -225,3 +225,38 @@ fn attractor_distance_separates_good_and_poor_lorenz_networks() {
         "{out}"
     );
 }
+
+/// The Lyapunov half of the collapse rule: a network that spreads over the Lorenz domain as
+/// widely as the attractor but runs on a limit cycle (built for another system) is a
+/// collapse, whatever the bound, and the line says why.
+#[test]
+fn a_cycle_in_place_of_the_lorenz_attractor_is_a_collapse() {
+    let src = "import std.systems\n\
+        system Cycle {\n state x, y, z in radius 40 around [0, 0, 25]\n init x = 12, y = 0, z = 25\n\
+         let r2 = (x^2 + y^2) / 144\n dx/dt = 2 * (1 - r2) * x - 6 * y\n dy/dt = 2 * (1 - r2) * y + 6 * x\n\
+         dz/dt = 6 * (25 + x - z)\n}\n\
+        network l for Lorenz { neurons = 1000 }\n\
+        network c for Cycle { neurons = 1000 }\n\
+        check l {\n simulate 30 s\n expect attractor_distance < 2\n}\n";
+    let mut db = rnnc::source::SourceDb::new();
+    let a = rnnc::driver::analyze_text(&mut db, &rnnc::source::FsLoader, "t.rnn", src);
+    assert!(!a.has_errors(), "{:?}", a.diagnostics);
+    let cycle = rnnc::methods::build(&a.program, 1).unwrap().net;
+    let line = rnnc::check::run(&a.program, &a.program.checks[0], &cycle)
+        .lines
+        .remove(0);
+    assert_eq!(line.pass, Some(false), "{line:?}");
+    assert!(
+        line.value.as_deref().unwrap().starts_with("collapse"),
+        "{line:?}"
+    );
+    let why = line.detail.unwrap();
+    assert!(why.contains("lyapunov_max"), "{why}");
+    eprintln!("{why}");
+    // The Lorenz network itself passes the same line.
+    let lorenz = rnnc::methods::build(&a.program, 0).unwrap().net;
+    let line = rnnc::check::run(&a.program, &a.program.checks[0], &lorenz)
+        .lines
+        .remove(0);
+    assert_eq!(line.pass, Some(true), "{line:?}");
+}

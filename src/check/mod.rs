@@ -659,11 +659,18 @@ fn mean_rate(cx: &Context, sim_error: Option<&str>) -> Result<f64, String> {
 /// What `attractor_distance` reports for a collapsed attractor: fails any bound.
 const COLLAPSED: f64 = 1e9;
 
+/// A largest Lyapunov exponent above this (per second) is chaos for the collapse rule, for the
+/// system and the network alike: a limit cycle's neutral exponent is 0 in theory and a few
+/// 1e-3 either side of it in a finite run.
+const CHAOTIC: f64 = 0.02;
+
 /// CHECKS.md `attractor_distance`: the network's decoded states after
 /// `max(5 tau_max, T / 10)` against the system's long-run statistics (an exact zero-input run
 /// of `max(100 s, T)` from the same start, its first tenth dropped), per component
-/// `|mean diff| / sigma + |std ratio - 1| + W1 / sigma`, averaged. A component whose spread is
-/// below half the system's is a collapse.
+/// `|mean diff| / sigma + |std ratio - 1| + W1 / sigma`, averaged. A collapse: a component
+/// whose spread is below half the system's, or a network whose largest Lyapunov exponent is
+/// at most `CHAOTIC` (CHECKS.md: <= 0) while the system's (from the same long run, by a
+/// finite-difference tangent on the one-step flow map) exceeds it.
 fn attractor_distance(cx: &Context, tr: &Trace) -> Result<f64, String> {
     let net = cx.net;
     let network = &cx.program.networks[cx.index];
@@ -695,8 +702,34 @@ fn attractor_distance(cx: &Context, tr: &Trace) -> Result<f64, String> {
     let u = vec![0.0; lat.k];
     let mut z = z0;
     let mut samples = vec![Vec::with_capacity(steps); d];
+    // The system's largest Lyapunov exponent along the same run: a unit tangent pushed
+    // through the RK4 flow map by a finite difference, renormalized every step.
+    let substeps = crate::methods::latent::substeps(net.dt, lat.rate_bound());
+    let mut v = vec![1.0 / (d.max(1) as f64).sqrt(); d];
+    let mut log_growth = 0.0;
+    let mut fm = lat.evaluator();
+    let (mut za, mut zb) = (vec![0.0; d], vec![0.0; d]);
     for t in 0..steps {
         let t0 = t as f64 * net.dt;
+        let eps = 1e-7 * (1.0 + z.iter().fold(0.0f64, |m, x| m.max(x.abs())));
+        za.copy_from_slice(&z);
+        for j in 0..d {
+            zb[j] = z[j] + eps * v[j];
+        }
+        fm.flow_map(lat.kind(), &mut za, &u, net.dt, substeps);
+        fm.flow_map(lat.kind(), &mut zb, &u, net.dt, substeps);
+        let norm = (0..d)
+            .map(|j| (zb[j] - za[j]) * (zb[j] - za[j]))
+            .sum::<f64>()
+            .sqrt();
+        if norm > 0.0 && norm.is_finite() {
+            for j in 0..d {
+                v[j] = (zb[j] - za[j]) / norm;
+            }
+            if t >= steps / 10 {
+                log_growth += (norm / eps).ln();
+            }
+        }
         match lat.kind() {
             crate::sema::model::TimeKind::Map => {
                 let prev = z.clone();
@@ -727,6 +760,17 @@ fn attractor_distance(cx: &Context, tr: &Trace) -> Result<f64, String> {
             return Ok(COLLAPSED);
         }
         total += (ma - mb).abs() / sigma + (sa / sigma - 1.0).abs() + wasserstein1(&a, b) / sigma;
+    }
+    let system = log_growth / ((steps - steps / 10) as f64 * net.dt);
+    if system > CHAOTIC {
+        let network = lyapunov(cx, 1, None)?;
+        if network <= CHAOTIC {
+            cx.detail.replace(Some(format!(
+                "the network's lyapunov_max is {network:.4} per s while the system's is \
+                 {system:.4}: it settled on a fixed point or a cycle"
+            )));
+            return Ok(COLLAPSED);
+        }
     }
     Ok(total / d.max(1) as f64)
 }

@@ -94,6 +94,40 @@ impl<'p> Latent<'p> {
         })
     }
 
+    /// A bound on `|df/dz|` over the domain (finite differences at seeded points), for the RK4
+    /// substep.
+    pub fn rate_bound(&self) -> f64 {
+        let lat = self;
+        let (d, k) = (lat.d, lat.k);
+        let mut rng = crate::rng::Rng::new(0, "lipschitz");
+        let mut ev = lat.evaluator();
+        let pts = crate::methods::nef::spread_ball(32, d, &mut rng);
+        let u = vec![0.0; k];
+        let (mut f0, mut f1) = (vec![0.0; d], vec![0.0; d]);
+        let mut z = vec![0.0; d];
+        let mut rate = 0.0f64;
+        for p in pts.chunks(d) {
+            lat.map.from_unit(p, &mut z);
+            ev.eval(&z, &u, &mut f0);
+            for j in 0..d {
+                let h = 1e-6 * lat.map.scale[j];
+                z[j] += h;
+                ev.eval(&z, &u, &mut f1);
+                z[j] -= h;
+                let col: f64 = f0
+                    .iter()
+                    .zip(&f1)
+                    .enumerate()
+                    .map(|(i, (a, b))| ((b - a) / h * lat.map.scale[j] / lat.map.scale[i]).abs())
+                    .sum();
+                if col.is_finite() {
+                    rate = rate.max(col);
+                }
+            }
+        }
+        rate
+    }
+
     pub fn kind(&self) -> TimeKind {
         self.sys.kind
     }

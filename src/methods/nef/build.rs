@@ -87,7 +87,7 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
     };
     let heterogeneous = a.iter().any(|&x| x != a[0]);
 
-    let rate = lipschitz(lat);
+    let rate = lat.rate_bound();
     let substeps = latent::substeps(dt, rate);
     let coupling = coupling(lat, design, substeps)?;
     let joint = matches!(coupling, Coupling::Joint);
@@ -500,39 +500,6 @@ fn targets(
             Ok(())
         })?;
     Ok(out)
-}
-
-/// A bound on `|df/dz|` over the domain (finite differences at seeded points), for the RK4
-/// substep.
-fn lipschitz(lat: &Latent) -> f64 {
-    let (d, k) = (lat.d, lat.k);
-    let mut rng = Rng::new(0, "lipschitz");
-    let mut ev = lat.evaluator();
-    let pts = spread::ball(32, d, &mut rng);
-    let u = vec![0.0; k];
-    let (mut f0, mut f1) = (vec![0.0; d], vec![0.0; d]);
-    let mut z = vec![0.0; d];
-    let mut rate = 0.0f64;
-    for p in pts.chunks(d) {
-        lat.map.from_unit(p, &mut z);
-        ev.eval(&z, &u, &mut f0);
-        for j in 0..d {
-            let h = 1e-6 * lat.map.scale[j];
-            z[j] += h;
-            ev.eval(&z, &u, &mut f1);
-            z[j] -= h;
-            let col: f64 = f0
-                .iter()
-                .zip(&f1)
-                .enumerate()
-                .map(|(i, (a, b))| ((b - a) / h * lat.map.scale[j] / lat.map.scale[i]).abs())
-                .sum();
-            if col.is_finite() {
-                rate = rate.max(col);
-            }
-        }
-    }
-    rate
 }
 
 /// Decides how the inputs enter: affine (`f(z, u) = f(z, 0) + B u` with a constant B) or not.
