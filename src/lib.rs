@@ -27,6 +27,7 @@ pub mod methods;
 pub mod net;
 pub mod npz;
 pub mod ode;
+pub mod progress;
 pub mod repl;
 pub mod rng;
 pub mod sema;

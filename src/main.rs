@@ -366,6 +366,67 @@ fn repl(file: Option<PathBuf>, style: Style) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Progress of long analyses: a bar on stderr (a terminal only) once one has run a second.
+struct Bars {
+    on: bool,
+    current: std::cell::RefCell<Option<Analysis>>,
+}
+
+struct Analysis {
+    what: String,
+    total: u64,
+    start: Instant,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Bars {
+    fn new() -> Bars {
+        Bars {
+            on: std::io::stderr().is_terminal(),
+            current: std::cell::RefCell::new(None),
+        }
+    }
+}
+
+impl rnnc::progress::Progress for Bars {
+    fn begin(&self, what: &str, total: u64) {
+        if self.on {
+            *self.current.borrow_mut() = Some(Analysis {
+                what: what.to_string(),
+                total,
+                start: Instant::now(),
+                bar: None,
+            });
+        }
+    }
+
+    fn advance(&self, done: u64) {
+        let mut current = self.current.borrow_mut();
+        let Some(a) = current.as_mut() else { return };
+        if a.bar.is_none() && a.start.elapsed().as_secs_f64() > 1.0 {
+            let bar = indicatif::ProgressBar::new(a.total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "  {msg} [{bar:30}] {pos}/{len}, {eta} left",
+                )
+                .expect("template")
+                .progress_chars("=> "),
+            );
+            bar.set_message(a.what.clone());
+            a.bar = Some(bar);
+        }
+        if let Some(b) = &a.bar {
+            b.set_position(done);
+        }
+    }
+
+    fn end(&self) {
+        if let Some(Analysis { bar: Some(b), .. }) = self.current.borrow_mut().take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
 fn spinner(msg: String) -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
@@ -840,6 +901,7 @@ fn check(
         eprintln!("no check to run");
         return ExitCode::SUCCESS;
     }
+    let bars = Bars::new();
     let mut reports = Vec::new();
     let mut invalid_input = false;
     let mut cache: Vec<(usize, rnnc::net::Net)> = Vec::new();
@@ -874,7 +936,7 @@ fn check(
             .find(|(i, _)| *i == c.network)
             .expect("cached")
             .1;
-        let report = rnnc::check::run(program, c, net);
+        let report = rnnc::check::run_with(program, c, net, &bars);
         if !json {
             println!("check {}", report.network);
             for l in &report.lines {

@@ -158,7 +158,16 @@ fn a_double_well_has_two_stable_fixed_points_and_a_saddle() {
     let starts: Vec<Vec<f64>> = (0..40)
         .filter_map(|k| net.encode(&[-1.15 + 2.3 * k as f64 / 39.0]))
         .collect();
-    let pts = rnnc::check::fixed_points::find(&net, &[0.0, 0.0], &starts, 1, 1.2e-3, 1).unwrap();
+    let pts = rnnc::check::fixed_points::find(
+        &net,
+        &[0.0, 0.0],
+        &starts,
+        1,
+        1.2e-3,
+        1,
+        &rnnc::progress::Silent,
+    )
+    .unwrap();
     let mut stable: Vec<f64> = pts.iter().filter(|p| p.stable).map(|p| p.z[0]).collect();
     stable.sort_by(f64::total_cmp);
     assert_eq!(stable.len(), 2, "{pts:?}");
@@ -222,6 +231,19 @@ fn attractor_distance_separates_good_and_poor_lorenz_networks() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.contains("FAIL   expect attractor_distance < 0.3"),
+        "{out}"
+    );
+    // Nengo's recipe (rate LIF, reg = 0.1, the continuous mapping) at 200 neurons collapses
+    // onto one wing, and the line says so.
+    std::fs::write(
+        &src,
+        "import std.systems\nnetwork l for Lorenz { neurons = 200\n neuron = lif\n method = nef(reg = 0.1, mapping = continuous) }\ncheck l {\n simulate 30 s\n expect attractor_distance < 0.3\n}\n",
+    )
+    .unwrap();
+    let (code, out, err) = rnnc(&["check", src.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("FAIL   expect attractor_distance < 0.3             measured collapse"),
         "{out}"
     );
 }

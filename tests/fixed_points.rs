@@ -117,7 +117,16 @@ fn roots_are_found_on_the_full_residual_and_classified() {
     let mut net2 = net.clone();
     net2.w_out = Mat::from_fn(2, 2, |i, j| f64::from(u8::from(i == j)));
     net2.b_out = vec![0.0; 2];
-    let pts = check::fixed_points::find(&net2, &[0.0, 0.0], &starts, 2, 1e-3, 1).unwrap();
+    let pts = check::fixed_points::find(
+        &net2,
+        &[0.0, 0.0],
+        &starts,
+        2,
+        1e-3,
+        1,
+        &rnnc::progress::Silent,
+    )
+    .unwrap();
     assert_eq!(pts.len(), 9, "{pts:?}");
     assert_eq!(pts.iter().filter(|p| p.stable).count(), 4);
     for p in &pts {

@@ -9,6 +9,22 @@ use rnnc::methods;
 use rnnc::net::{Net, Phi, Recurrent};
 use rnnc::source::{MemLoader, SourceDb};
 
+/// Every progress call: (0 begin | 2 advance | 1 end, value).
+#[derive(Default)]
+struct Record(std::cell::RefCell<Vec<(u8, u64)>>);
+
+impl rnnc::progress::Progress for Record {
+    fn begin(&self, _: &str, total: u64) {
+        self.0.borrow_mut().push((0, total));
+    }
+    fn advance(&self, done: u64) {
+        self.0.borrow_mut().push((2, done));
+    }
+    fn end(&self) {
+        self.0.borrow_mut().push((1, 0));
+    }
+}
+
 fn base(n: usize) -> Net {
     let src = format!("import std.systems\nnetwork n for Integrator {{ neurons = {n} }}");
     let mut db = SourceDb::new();
@@ -36,9 +52,23 @@ fn a_linear_network_has_its_eigenvalues() {
     let pinv = p.partial_piv_lu().inverse();
     net.w_rec = Recurrent::Dense(&(&p * &d) * &pinv);
     let x0 = vec![1.0; n];
-    let exps = spectrum(&net, &x0, 400, 50, 3, &|_, u| {
-        u.iter_mut().for_each(|v| *v = 0.0)
-    });
+    let progress = Record::default();
+    let exps = spectrum(
+        &net,
+        &x0,
+        400,
+        50,
+        3,
+        &|_, u| u.iter_mut().for_each(|v| *v = 0.0),
+        &progress,
+    );
+    // Progress: one analysis of 400 steps, reported in order, then ended.
+    let log = progress.0.borrow();
+    assert_eq!(log.first().unwrap(), &(0, 400));
+    assert_eq!(log.last().unwrap(), &(1, 0));
+    assert!(log[1..log.len() - 1]
+        .windows(2)
+        .all(|w| w[0].0 == 2 && w[0].1 < w[1].1));
     for (k, want) in [1.05f64, 0.9, 0.6].iter().enumerate() {
         let want = want.ln() / net.dt;
         assert!(
@@ -67,9 +97,15 @@ fn the_spectrum_sums_to_the_mean_log_determinant() {
     net.b_rec = (0..n).map(|_| 0.2 * rnd()).collect();
     let x0: Vec<f64> = (0..n).map(|_| rnd()).collect();
     let (steps, skip) = (4000, 400);
-    let exps = spectrum(&net, &x0, steps, skip, n, &|_, u| {
-        u.iter_mut().for_each(|v| *v = 0.0)
-    });
+    let exps = spectrum(
+        &net,
+        &x0,
+        steps,
+        skip,
+        n,
+        &|_, u| u.iter_mut().for_each(|v| *v = 0.0),
+        &rnnc::progress::Silent,
+    );
     // Mean log|det J| over the same steps.
     let mut x = x0.clone();
     let mut sum = 0.0;

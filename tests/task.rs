@@ -4,6 +4,7 @@
 use faer::Mat;
 use rnnc::driver;
 use rnnc::net::{Form, Meta, Net, Phi, Recurrent};
+use rnnc::progress::Silent;
 use rnnc::sema::model::Program;
 use rnnc::source::{FsLoader, SourceDb};
 use rnnc::task::{self, Kind};
@@ -155,7 +156,7 @@ fn a_bistable_unit_solves_flipflop_and_a_leaky_one_does_not() {
         &["set", "reset"],
         "y",
     );
-    let (acc, failure) = task::accuracy(&good, &t).unwrap();
+    let (acc, failure) = task::accuracy(&good, &t, &Silent).unwrap();
     assert_eq!((acc, failure), (1.0, None));
     // w = 0.5: one fixed point at 0, the bit decays within tens of ms.
     let leaky = unit(
@@ -167,7 +168,7 @@ fn a_bistable_unit_solves_flipflop_and_a_leaky_one_does_not() {
         &["set", "reset"],
         "y",
     );
-    let (acc, failure) = task::accuracy(&leaky, &t).unwrap();
+    let (acc, failure) = task::accuracy(&leaky, &t, &Silent).unwrap();
     assert_eq!(acc, 0.0);
     let f = failure.unwrap();
     assert!(
@@ -184,10 +185,10 @@ fn a_bistable_unit_solves_flipflop_and_a_leaky_one_does_not() {
         &["reset", "set"],
         "y",
     );
-    assert_eq!(task::accuracy(&swapped, &t).unwrap().0, 0.0);
+    assert_eq!(task::accuracy(&swapped, &t, &Silent).unwrap().0, 0.0);
     // A network without the task's channels is an error that names them.
     let other = unit(Phi::Tanh, 2.0, &[10.0, -10.0], c, 0.1, &["set", "go"], "y");
-    let e = task::accuracy(&other, &t).unwrap_err();
+    let e = task::accuracy(&other, &t, &Silent).unwrap_err();
     assert!(
         e.contains("input `reset`") && e.contains("its inputs: set, go"),
         "{e}"
@@ -213,7 +214,7 @@ fn a_line_attractor_recalls_every_drawn_value() {
         &["cue", "go"],
         "recall",
     );
-    assert_eq!(task::accuracy(&ideal, &t).unwrap().0, 1.0);
+    assert_eq!(task::accuracy(&ideal, &t, &Silent).unwrap().0, 1.0);
     let leaky = unit(
         Phi::Linear,
         0.9,
@@ -223,7 +224,7 @@ fn a_line_attractor_recalls_every_drawn_value() {
         &["cue", "go"],
         "recall",
     );
-    let (acc, _) = task::accuracy(&leaky, &t).unwrap();
+    let (acc, _) = task::accuracy(&leaky, &t, &Silent).unwrap();
     // Only values close to 0 survive the decay (|value| e^(-delay / 100 ms) within 0.15).
     let expected = t
         .trials
@@ -247,11 +248,11 @@ fn sign_rules_are_checked() {
     let a = 0.1;
     let g = 1.0 / (a * 200.0);
     let net = unit(Phi::Linear, 1.0, &[g], 1.0, a, &["cue"], "action");
-    let (acc, failure) = task::accuracy(&net, &t).unwrap();
+    let (acc, failure) = task::accuracy(&net, &t, &Silent).unwrap();
     assert_eq!(acc, 1.0, "{failure:?}");
     // With the readout's sign flipped every trial breaks a sign rule first.
     let flipped = unit(Phi::Linear, 1.0, &[g], -1.0, a, &["cue"], "action");
-    let (acc, failure) = task::accuracy(&flipped, &t).unwrap();
+    let (acc, failure) = task::accuracy(&flipped, &t, &Silent).unwrap();
     assert_eq!(acc, 0.0);
     assert!(failure.unwrap().contains("expected > 0"));
 }

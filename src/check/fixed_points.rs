@@ -35,6 +35,7 @@ pub fn find(
     rows: usize,
     merge: f64,
     seed: u64,
+    progress: &dyn crate::progress::Progress,
 ) -> Result<Vec<FixedPoint>, String> {
     let n = net.n();
     // c = W_in u0 + b.
@@ -61,7 +62,9 @@ pub fn find(
         (w, _) => Some(w.dense()),
     };
     let mut found: Vec<FixedPoint> = Vec::new();
-    for x0 in all {
+    progress.begin("fixed points (Newton starts)", all.len() as u64);
+    for (done, x0) in all.into_iter().enumerate() {
+        progress.advance(done as u64);
         let root = match (&net.w_rec, &dense) {
             (Recurrent::Factored { left, right }, None) => {
                 let h0 = mat_vec(right, &phi_all(net, &x0));
@@ -96,6 +99,7 @@ pub fn find(
         let stable = stable(net, dense.as_ref(), &c, &x)?;
         found.push(FixedPoint { x, z, stable });
     }
+    progress.end();
     Ok(found)
 }
 

@@ -16,7 +16,9 @@ pub fn spectrum(
     skip: usize,
     k: usize,
     input: &dyn Fn(usize, &mut [f64]),
+    progress: &dyn crate::progress::Progress,
 ) -> Vec<f64> {
+    progress.begin("Lyapunov spectrum (QR steps)", steps as u64);
     let n = net.n();
     let k = k.clamp(1, n);
     let mut q = Mat::<f64>::from_fn(n, k, |i, j| {
@@ -33,6 +35,9 @@ pub fn spectrum(
     let mut d = vec![0.0; n];
     let mut pre = vec![0.0; n];
     for t in 0..steps {
+        if t % 256 == 0 {
+            progress.advance(t as u64);
+        }
         input(t, &mut u);
         let x = stepper.state().to_vec();
         let g = net.gain_input.map_or(1.0, |c| u[c]);
@@ -87,6 +92,7 @@ pub fn spectrum(
         }
         stepper.step(&u);
     }
+    progress.end();
     let span = (steps.saturating_sub(skip)).max(1) as f64 * net.dt;
     sums.iter().map(|s| s / span).collect()
 }

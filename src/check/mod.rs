@@ -77,11 +77,23 @@ struct Context<'a> {
     last_sim: Option<&'a crate::sema::model::Simulate>,
     /// Set by a metric that has more to say than its value.
     detail: RefCell<Option<String>>,
+    progress: &'a dyn crate::progress::Progress,
 }
 
 /// Runs `check` (on network `check.network` of `program`) against `net`.
 pub fn run(program: &Program, check: &Check, net: &Net) -> Report {
+    run_with(program, check, net, &crate::progress::Silent)
+}
+
+/// [`run`], reporting the progress of long analyses.
+pub fn run_with(
+    program: &Program,
+    check: &Check,
+    net: &Net,
+    progress: &dyn crate::progress::Progress,
+) -> Report {
     let mut cx = Context {
+        progress,
         program,
         index: check.network,
         net,
@@ -299,7 +311,7 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
             let task = &cx.program.tasks[*ti];
             let seed = cx.program.networks[cx.index].seed;
             let trials = crate::task::generate(task, net.dt, seed, "check trials")?;
-            let (acc, failure) = crate::task::accuracy(net, &trials)?;
+            let (acc, failure) = crate::task::accuracy(net, &trials, cx.progress)?;
             if let Some(f) = failure {
                 cx.detail.replace(Some(format!(
                     "{} of {} trials pass; first failure: {f}",
@@ -401,7 +413,7 @@ fn fixed_points(cx: &Context) -> Result<Vec<fixed_points::FixedPoint>, String> {
             return Err("`fixed_points` needs a network that realizes a system or a task".into())
         }
     };
-    fixed_points::find(net, &u0, &starts, rows, merge, network.seed)
+    fixed_points::find(net, &u0, &starts, rows, merge, network.seed, cx.progress)
 }
 
 /// `count` network states spread evenly over a run of `steps` updates from `x0`.
@@ -491,18 +503,32 @@ fn lyapunov(cx: &Context, k: usize, sim_error: Option<&str>) -> Result<f64, Stri
                     (skip + 10) as f64 * net.dt
                 ));
             }
-            lyapunov::spectrum(net, &x0, steps, skip, k, &|t, u| {
-                for (c, v) in u.iter_mut().enumerate() {
-                    *v = cols.get(c).map_or(0.0, |col| col[t]);
-                }
-            })
+            lyapunov::spectrum(
+                net,
+                &x0,
+                steps,
+                skip,
+                k,
+                &|t, u| {
+                    for (c, v) in u.iter_mut().enumerate() {
+                        *v = cols.get(c).map_or(0.0, |col| col[t]);
+                    }
+                },
+                cx.progress,
+            )
         }
         None => {
             let steps = ((200.0 * tm).max(10.0) / net.dt).ceil() as usize;
             let skip = ((5.0 * tm / net.dt).ceil() as usize).max(steps / 10);
-            lyapunov::spectrum(net, &net.init_state, steps, skip, k, &|_, u| {
-                u.iter_mut().for_each(|v| *v = 0.0)
-            })
+            lyapunov::spectrum(
+                net,
+                &net.init_state,
+                steps,
+                skip,
+                k,
+                &|_, u| u.iter_mut().for_each(|v| *v = 0.0),
+                cx.progress,
+            )
         }
     };
     Ok(exps[k - 1])
@@ -709,7 +735,12 @@ fn attractor_distance(cx: &Context, tr: &Trace) -> Result<f64, String> {
     let mut log_growth = 0.0;
     let mut fm = lat.evaluator();
     let (mut za, mut zb) = (vec![0.0; d], vec![0.0; d]);
+    cx.progress
+        .begin("the system's long run (steps)", steps as u64);
     for t in 0..steps {
+        if t % 1024 == 0 {
+            cx.progress.advance(t as u64);
+        }
         let t0 = t as f64 * net.dt;
         let eps = 1e-7 * (1.0 + z.iter().fold(0.0f64, |m, x| m.max(x.abs())));
         za.copy_from_slice(&z);
@@ -761,6 +792,7 @@ fn attractor_distance(cx: &Context, tr: &Trace) -> Result<f64, String> {
         }
         total += (ma - mb).abs() / sigma + (sa / sigma - 1.0).abs() + wasserstein1(&a, b) / sigma;
     }
+    cx.progress.end();
     let system = log_growth / ((steps - steps / 10) as f64 * net.dt);
     if system > CHAOTIC {
         let network = lyapunov(cx, 1, None)?;

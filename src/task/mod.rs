@@ -379,7 +379,11 @@ const BATCH: usize = 64;
 
 /// Runs every trial from the network's `init_state`; per trial the task outputs, `steps x m`
 /// row-major, read before each update.
-pub fn run(net: &Net, trials: &Trials) -> Result<Vec<Vec<f64>>, String> {
+pub fn run(
+    net: &Net,
+    trials: &Trials,
+    progress: &dyn crate::progress::Progress,
+) -> Result<Vec<Vec<f64>>, String> {
     let (in_cols, out_rows) = channels(net, trials)?;
     let (k, m) = (trials.inputs.len(), trials.outputs.len());
     let mut outputs: Vec<Vec<f64>> = trials
@@ -421,6 +425,7 @@ pub fn run(net: &Net, trials: &Trials) -> Result<Vec<Vec<f64>>, String> {
         )
         .map_err(|d| format!("task `{}`: {d}", trials.task))?;
     }
+    progress.end();
     Ok(outputs)
 }
 
@@ -479,11 +484,15 @@ pub fn score(trials: &Trials, outputs: &[Vec<f64>]) -> Vec<Outcome> {
 
 /// `accuracy(Task)`: the fraction of trials whose every expectation holds, and the first
 /// failing trial's violation.
-pub fn accuracy(net: &Net, trials: &Trials) -> Result<(f64, Option<String>), String> {
+pub fn accuracy(
+    net: &Net,
+    trials: &Trials,
+    progress: &dyn crate::progress::Progress,
+) -> Result<(f64, Option<String>), String> {
     if trials.trials.is_empty() {
         return Err(format!("task `{}` has no trials", trials.task));
     }
-    let outputs = run(net, trials)?;
+    let outputs = run(net, trials, progress)?;
     let outcomes = score(trials, &outputs);
     let passed = outcomes.iter().filter(|o| o.pass).count();
     let first = outcomes.into_iter().find_map(|o| o.failure);
