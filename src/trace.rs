@@ -155,6 +155,72 @@ pub fn start(lat: &Latent, sim: &Simulate) -> Vec<f64> {
     z
 }
 
+/// The teacher-forced start of a network without `W_enc` (CHECKS.md, Simulation): the system
+/// runs from `z0` with zero input for `20 tau_max`, its open loop (FORMAT.md `W_fb`) is driven
+/// by the exact values of the fed-back rows from `init_state`, and both end states are the new
+/// time 0.
+pub fn teacher_force(
+    net: &Net,
+    lat: &Latent,
+    z0: &[f64],
+) -> Result<(Vec<f64>, Vec<f64>), RunError> {
+    let open = net.open_loop().expect("teacher forcing needs W_fb");
+    let fb = net.feedback.as_ref().expect("checked");
+    let tau_max = net
+        .meta
+        .tau
+        .iter()
+        .copied()
+        .fold(0.0f64, f64::max)
+        .max(net.dt / net.alpha.iter().copied().fold(f64::INFINITY, f64::min));
+    let steps = (20.0 * tau_max / net.dt).ceil() as usize;
+    let (d, k) = (lat.d, lat.k);
+    let u = vec![0.0; k];
+    let mut ev = lat.evaluator();
+    let mut oev = lat.output_evaluator();
+    let mut y = vec![0.0; lat.n_outputs()];
+    let mut ode = Dopri5::new(d, 1e-10, 1e-12);
+    let mut z = z0.to_vec();
+    let mut fed = Vec::with_capacity(steps * fb.rows.len());
+    for t in 0..steps {
+        oev.eval(&z, &u, &mut y);
+        for &r in &fb.rows {
+            fed.push(if r < d {
+                z[r]
+            } else {
+                y.get(r - d).copied().unwrap_or(0.0)
+            });
+        }
+        let t0 = t as f64 * net.dt;
+        match lat.kind() {
+            TimeKind::Map => {
+                let prev = z.clone();
+                ev.eval(&prev, &u, &mut z);
+            }
+            TimeKind::Flow => {
+                let mut f = |_: f64, z: &[f64], dz: &mut [f64]| ev.eval(z, &u, dz);
+                ode.integrate(&mut f, t0, t0 + net.dt, &mut z)
+                    .map_err(|e| RunError::Reference(e.to_string()))?;
+            }
+        }
+    }
+    let (kn, m) = (net.n_inputs(), fb.rows.len());
+    let x = sim::run(
+        &open,
+        &net.init_state,
+        steps,
+        &mut |t, v| {
+            v.iter_mut().for_each(|a| *a = 0.0);
+            if t < steps {
+                v[kn..].copy_from_slice(&fed[t * m..(t + 1) * m]);
+            }
+        },
+        &mut |_| {},
+    )
+    .map_err(RunError::Diverged)?;
+    Ok((x, z))
+}
+
 /// Runs the network and the exact solution on one `simulate` step. Columns: `t`, the
 /// inputs, the latent state, the outputs (the network's decoded; the reference's exact).
 pub fn simulate(
@@ -165,7 +231,7 @@ pub fn simulate(
 ) -> Result<(Trace, Trace), RunError> {
     let dt = net.dt;
     let steps = (sim.duration / dt).round().max(1.0) as usize;
-    let z0 = start(lat, sim);
+    let mut z0 = start(lat, sim);
     let mut columns = vec!["t".to_string()];
     columns.extend(lat.sys.input_names());
     columns.extend(net.meta.states.iter().cloned());
@@ -182,11 +248,23 @@ pub fn simulate(
         drive.eval((t as f64 + 0.5) * dt, &mut inputs[t * k..(t + 1) * k]);
     }
 
-    // The network: the file's init_state for the program's init, else the encoded start.
-    let x0 = if sim.from.is_empty() {
+    // The network: a driven reservoir (no W_enc, a loop closed through W_fb) is teacher-forced
+    // onto the trajectory from the start; otherwise the file's init_state for the program's
+    // init, else the encoded start.
+    let x0 = if net.enc.is_none() && net.feedback.is_some() {
+        let (x, z) = teacher_force(net, lat, &z0)?;
+        z0 = z;
+        x
+    } else if sim.from.is_empty() {
         net.init_state.clone()
     } else {
-        net.encode(&z0).unwrap_or_else(|| net.init_state.clone())
+        net.encode(&z0).ok_or_else(|| {
+            RunError::Input(
+                "the network has neither `W_enc` nor `W_fb`, so it cannot be started at a \
+                 `from` state; simulate from the program's `init` (the file's init_state)"
+                    .into(),
+            )
+        })?
     };
     let mut data = Vec::with_capacity((steps + 1) * width);
     let net_k = net.n_inputs();

@@ -118,3 +118,49 @@ fn sync_error_needs_w_fb() {
     let line = check::run(&p, &p.checks[0], &net).lines.remove(0);
     assert!(line.error.unwrap().contains("`W_fb`"));
 }
+
+/// A driven network without `W_enc` starts by teacher forcing (CHECKS.md, Simulation): a
+/// two-unit linear rate network whose closed loop is the oscillator's exact one-step map
+/// (`A = 0`, `W_fb` = the rotation by `2 pi f dt`, `W_out = I`) follows the exact solution
+/// from any `from` state once forced onto it, and errs 100 % from its init_state without.
+#[test]
+fn teacher_forcing_puts_a_driven_network_on_the_trajectory() {
+    let src =
+        "import std.systems\nnetwork n for Oscillator(freq = 1 Hz) { neurons = 2\n tau = 1 ms }\n\
+               check n {\n simulate 2 s from q = [0.5, 0.3]\n expect nrmse < 0.0001%\n}\n";
+    let mut db = SourceDb::new();
+    let a = driver::analyze_text(&mut db, &FsLoader, "t.rnn", src);
+    assert!(!a.has_errors(), "{:?}", a.diagnostics);
+    let p = a.program;
+    let built = methods::build(&p, 0).expect("builds").net;
+    let th = 2.0 * std::f64::consts::PI * 1e-3;
+    let rot = Mat::from_fn(2, 2, |i, j| match (i, j) {
+        (0, 0) | (1, 1) => th.cos(),
+        (0, 1) => -th.sin(),
+        _ => th.sin(),
+    });
+    let mut net = built.clone();
+    net.form = Form::Rate;
+    net.phi = Phi::Linear;
+    net.w_rec = Recurrent::Dense(rot.clone());
+    net.w_in = Mat::zeros(2, 2);
+    net.b_rec = vec![0.0; 2];
+    net.w_out = Mat::from_fn(net.n_out(), 2, |i, j| f64::from(u8::from(i == j)));
+    net.b_out = vec![0.0; net.n_out()];
+    net.alpha = vec![1.0; 2];
+    net.init_state = vec![0.0; 2];
+    net.enc = None;
+    net.feedback = Some(Feedback {
+        w_fb: rot,
+        rows: vec![0, 1],
+    });
+    net.validate().unwrap();
+    let report = check::run(&p, &p.checks[0], &net);
+    assert_eq!(report.lines[0].pass, Some(true), "{:?}", report.lines);
+    // Without W_fb there is no way onto the trajectory: an error, not a silent wrong start.
+    let mut bare = net.clone();
+    bare.feedback = None;
+    let report = check::run(&p, &p.checks[0], &bare);
+    let e = report.lines[0].error.as_deref().unwrap();
+    assert!(e.contains("neither `W_enc` nor `W_fb`"), "{e}");
+}

@@ -548,7 +548,11 @@ fn replay(cx: &Context, what: &str) -> Result<Option<Replay>, String> {
         return Err(format!("`{what}` needs a network that realizes a system"));
     };
     let lat = crate::methods::latent::Latent::new(&cx.program.systems[inst.system], inst)?;
-    let x0 = if sim.from.is_empty() {
+    let x0 = if net.enc.is_none() && net.feedback.is_some() {
+        trace::teacher_force(net, &lat, &trace::start(&lat, sim))
+            .map_err(|e| e.to_string())?
+            .0
+    } else if sim.from.is_empty() {
         net.init_state.clone()
     } else {
         net.encode(&trace::start(&lat, sim))
