@@ -199,11 +199,20 @@ fn main() -> ExitCode {
             let Some((db, analysis)) = front_end(&file, style) else {
                 return ExitCode::from(EXIT_INVALID);
             };
-            if readout.as_deref().is_some_and(|r| r != "before") {
-                return not_yet("`--readout after`");
+            let readout_after = match readout.as_deref() {
+                None | Some("before") => false,
+                Some("after") => true,
+                Some(other) => {
+                    return invalid(&format!(
+                        "--readout `{other}`: expected `before` or `after`"
+                    ))
+                }
+            };
+            if readout_after && weights.is_none() {
+                return invalid("--readout describes a weight file: use it with --weights");
             }
             let foreign = match foreign_options(dt, tau, form, phi) {
-                Ok(f) => f,
+                Ok(f) => rnnc::npz::Foreign { readout_after, ..f },
                 Err(e) => return invalid(&e),
             };
             check(
@@ -789,6 +798,7 @@ fn foreign_options(
                 })
             })
             .transpose()?,
+        readout_after: false,
     })
 }
 

@@ -217,7 +217,12 @@ np.savez(d, W_rec=W, W_in=(tau * m)[:, None], b_rec=c, W_out=m[None, :],
         "import std.systems\nnetwork line for Integrator { neurons = 20\n dt = 10 ms\n tau = 100 ms }\ncheck line {\n simulate 3 s with u = pulse(500 ms, 500 ms) - pulse(2 s, 500 ms)\n expect nrmse < 1%\n expect drift < 0.01\n}\n",
     )
     .unwrap();
-    for (leak, want) in [("1.0", 0), ("0.9", 1)] {
+    // PsychRNN reads its output after the update: the same file passes read either way.
+    for (leak, readout, want) in [
+        ("1.0", "before", 0),
+        ("1.0", "after", 0),
+        ("0.9", "before", 1),
+    ] {
         let file = dir.join(format!("line{leak}.npz"));
         let o = Command::new(&py)
             .args(["-c", code, file.to_str().unwrap(), leak])
@@ -234,11 +239,16 @@ np.savez(d, W_rec=W, W_in=(tau * m)[:, None], b_rec=c, W_out=m[None, :],
             ])
             .arg(&file)
             .args(["--dt", "10 ms", "--tau", "100 ms", "--phi", "relu"])
+            .args(["--readout", readout])
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).to_string()
             + &String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(want), "leak {leak}: {text}");
+        assert_eq!(
+            out.status.code(),
+            Some(want),
+            "leak {leak} {readout}: {text}"
+        );
         if want == 0 {
             assert!(text.contains("pass   expect nrmse < 1%"), "{text}");
         } else {

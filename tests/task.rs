@@ -256,3 +256,20 @@ fn sign_rules_are_checked() {
     assert_eq!(acc, 0.0);
     assert!(failure.unwrap().contains("expected > 0"));
 }
+
+#[test]
+fn readout_after_the_update_shifts_outputs_by_one_step() {
+    // A copy task: y must equal u on every step of a 5-step period. A unit with alpha = 1
+    // and x' = u holds u only after the update that reads it: it fails read before (y = 0
+    // on the first step) and passes read after, PsychRNN's timing.
+    let p = program(
+        "task Copy {\n input u\n output y\n trial {\n period a 5 ms { u = 1; expect y = 1 within 0.01 }\n }\n}\n",
+    );
+    let t = task::generate(&p.tasks[0], 1e-3, 1, "test").unwrap();
+    let mut net = unit(Phi::Linear, 0.0, &[1.0], 1.0, 1.0, &["u"], "y");
+    let (acc, failure) = task::accuracy(&net, &t, &Silent).unwrap();
+    assert_eq!(acc, 0.0);
+    assert!(failure.unwrap().contains("at 0.000 s"));
+    net.meta.readout_after = true;
+    assert_eq!(task::accuracy(&net, &t, &Silent).unwrap(), (1.0, None));
+}

@@ -276,5 +276,6 @@ fn meta(network: &Network, lat: &Latent, tau: Option<&[f64]>) -> crate::net::Met
         init_latent: lat.inst.init.clone(),
         domain: Json::Array(domain),
         units: json!({"time": "s", "dt": "s", "tau": "s"}),
+        readout_after: false,
     }
 }

@@ -93,6 +93,9 @@ pub struct Meta {
     /// Domain per state line, as JSON (`{"box": [[lo, hi], ...]}` or `{"ball": ...}`).
     pub domain: serde_json::Value,
     pub units: serde_json::Value,
+    /// The readout is taken after each update rather than before (PsychRNN's timing; the
+    /// manifest's `"readout": "after"`, or `--readout after` for a file without one).
+    pub readout_after: bool,
 }
 
 /// A network in the file's discrete-time form.

@@ -113,6 +113,9 @@ pub fn manifest(net: &Net, opts: &WriteOpts) -> Json {
     if let Some(fb) = &net.feedback {
         manifest["fb_rows"] = json!(fb.rows);
     }
+    if m.readout_after {
+        manifest["readout"] = json!("after");
+    }
     manifest
 }
 
@@ -257,6 +260,8 @@ pub struct Foreign {
     pub tau: Option<f64>,
     pub form: Option<Form>,
     pub phi: Option<Phi>,
+    /// `--readout after`.
+    pub readout_after: bool,
 }
 
 /// One member, decoded: shape and values as f64 in C order.
@@ -581,6 +586,16 @@ pub fn read<R: Read + Seek>(r: R, foreign: &Foreign) -> Result<Net, NpzError> {
             .and_then(|m| m.get("units"))
             .cloned()
             .unwrap_or(Json::Null),
+        readout_after: match m.and_then(|m| m.get("readout")).and_then(Json::as_str) {
+            Some("after") => true,
+            Some("before") => false,
+            Some(other) => {
+                return Err(NpzError(format!(
+                    "the manifest's readout `{other}` is not `before` or `after`"
+                )))
+            }
+            None => foreign.readout_after,
+        },
     };
     let net = Net {
         form,

@@ -378,7 +378,7 @@ fn list(names: &[String]) -> String {
 const BATCH: usize = 64;
 
 /// Runs every trial from the network's `init_state`; per trial the task outputs, `steps x m`
-/// row-major, read before each update.
+/// row-major, read before each update (after it for a network with `readout_after`).
 pub fn run(
     net: &Net,
     trials: &Trials,
@@ -396,11 +396,14 @@ pub fn run(
         if steps == 0 {
             continue;
         }
+        // Step k's output is read before update k, or after it (`readout_after`): then the
+        // run takes one more step and sample k + 1 is step k's output.
+        let lag = usize::from(net.meta.readout_after);
         let x0 = Mat::from_fn(net.n(), chunk.len(), |i, _| net.init_state[i]);
         crate::sim::run_batch(
             net,
             x0.as_ref(),
-            steps - 1,
+            steps - 1 + lag,
             &mut |step, mut u| {
                 for (b, tr) in chunk.iter().enumerate() {
                     for r in 0..u.nrows() {
@@ -413,7 +416,10 @@ pub fn run(
                     }
                 }
             },
-            &mut |step, y| {
+            &mut |sample, y| {
+                let Some(step) = sample.checked_sub(lag) else {
+                    return;
+                };
                 for (b, (tr, out)) in chunk.iter().zip(outs.iter_mut()).enumerate() {
                     if step < tr.steps {
                         for (j, &row) in out_rows.iter().enumerate() {
