@@ -62,6 +62,7 @@ pub fn find(
         (w, _) => Some(w.dense()),
     };
     let mut found: Vec<FixedPoint> = Vec::new();
+    let mut lu = None;
     progress.begin("fixed points (Newton starts)", all.len() as u64);
     for (done, x0) in all.into_iter().enumerate() {
         progress.advance(done as u64);
@@ -74,7 +75,10 @@ pub fn find(
                     x
                 })
             }
-            (_, Some(w)) => newton_full(net, w, &c, x0),
+            (_, Some(w)) => {
+                let known: Vec<&[f64]> = found.iter().map(|f| f.x.as_slice()).collect();
+                newton_full(net, w, &c, x0, &known, &mut lu)
+            }
             _ => unreachable!("dense is set for every other case"),
         };
         let Some(x) = root else { continue };
@@ -206,40 +210,75 @@ fn stable(net: &Net, dense: Option<&Mat<f64>>, c: &[f64], x: &[f64]) -> Result<b
     Ok(ev.iter().all(|l| l.re.hypot(l.im) < 1.0))
 }
 
-/// Newton on the full `F` with a backtracking step; `None` if it does not converge.
-fn newton_full(net: &Net, w: &Mat<f64>, c: &[f64], mut x: Vec<f64>) -> Option<Vec<f64>> {
+/// Newton on the full `F` with a backtracking step, reusing one LU factorization while it
+/// keeps halving `|F|` (each reuse costs O(N^2) instead of O(N^3)); `None` if it does not
+/// converge, or as soon as it reaches a root in `known` (already found from another start).
+fn newton_full(
+    net: &Net,
+    w: &Mat<f64>,
+    c: &[f64],
+    mut x: Vec<f64>,
+    known: &[&[f64]],
+    shared: &mut Option<faer::linalg::solvers::PartialPivLu<f64>>,
+) -> Option<Vec<f64>> {
     let n = x.len();
     let norm = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
     let mut f = residual(net, Some(w), c, &x);
-    for _ in 0..100 {
-        if norm(&f) <= 1e-13 * norm(&x).max(1.0) {
-            return Some(x);
-        }
-        let j = jacobian(net, w, c, &x);
-        let rhs = Mat::<f64>::from_fn(n, 1, |i, _| -f[i]);
-        let step = j.partial_piv_lu().solve(&rhs);
-        crate::net::fastmath::clear_upper();
-        if (0..n).any(|i| !step[(i, 0)].is_finite()) {
-            return None;
-        }
-        let mut t = 1.0;
-        let f0 = norm(&f);
-        loop {
-            let trial: Vec<f64> = (0..n).map(|i| x[i] + t * step[(i, 0)]).collect();
-            let ft = residual(net, Some(w), c, &trial);
-            if norm(&ft) < f0 {
-                x = trial;
-                f = ft;
-                break;
+    // The previous start's last factorization: starts near one another share it.
+    let mut lu = shared.take();
+    let mut fresh = false;
+    let result = 'newton: {
+        for _ in 0..100 {
+            let scale = norm(&x).max(1.0);
+            if norm(&f) <= 1e-13 * scale {
+                break 'newton Some(x);
             }
-            t *= 0.5;
-            if t < 1e-6 {
-                // No descent along the Newton direction: a local minimum of |F|, not a root.
-                return None;
+            let near = |r: &&[f64]| r.iter().zip(&x).all(|(a, b)| (a - b).abs() <= 1e-6 * scale);
+            if known.iter().any(near) {
+                break 'newton None;
+            }
+            if lu.is_none() {
+                lu = Some(jacobian(net, w, c, &x).partial_piv_lu());
+                fresh = true;
+            }
+            let rhs = Mat::<f64>::from_fn(n, 1, |i, _| -f[i]);
+            let step = lu.as_ref().expect("factored").solve(&rhs);
+            crate::net::fastmath::clear_upper();
+            if (0..n).any(|i| !step[(i, 0)].is_finite()) {
+                break 'newton None;
+            }
+            let mut t = 1.0;
+            let f0 = norm(&f);
+            loop {
+                let trial: Vec<f64> = (0..n).map(|i| x[i] + t * step[(i, 0)]).collect();
+                let ft = residual(net, Some(w), c, &trial);
+                let fn_ = norm(&ft);
+                if fn_ < f0 {
+                    // An old factorization is kept only while it converges fast.
+                    if !fresh && fn_ > 0.5 * f0 {
+                        lu = None;
+                    }
+                    fresh = false;
+                    x = trial;
+                    f = ft;
+                    break;
+                }
+                if !fresh {
+                    // A stale Jacobian: refactor before backtracking.
+                    lu = None;
+                    break;
+                }
+                t *= 0.5;
+                if t < 1e-6 {
+                    // No descent along the Newton direction: a local minimum of |F|, not a root.
+                    break 'newton None;
+                }
             }
         }
-    }
-    (norm(&f) <= 1e-10 * norm(&x).max(1.0)).then_some(x)
+        (norm(&f) <= 1e-10 * norm(&x).max(1.0)).then_some(x)
+    };
+    *shared = lu;
+    result
 }
 
 fn dist(a: &[f64], b: &[f64]) -> f64 {

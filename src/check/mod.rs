@@ -78,6 +78,8 @@ struct Context<'a> {
     /// Set by a metric that has more to say than its value.
     detail: RefCell<Option<String>>,
     progress: &'a dyn crate::progress::Progress,
+    /// Fixed points found since the most recent simulation (both metrics use one search).
+    fixed: RefCell<Option<Result<Vec<fixed_points::FixedPoint>, String>>>,
 }
 
 /// Runs `check` (on network `check.network` of `program`) against `net`.
@@ -100,12 +102,14 @@ pub fn run_with(
         last: None,
         last_sim: None,
         detail: RefCell::new(None),
+        fixed: RefCell::new(None),
     };
     let mut lines = Vec::new();
     let mut sim_error: Option<String> = None;
     for step in &check.steps {
         match step {
             CheckStep::Simulate(sim) => {
+                cx.fixed.replace(None);
                 match trace::simulate_network(program, check.network, net, sim) {
                     Ok(t) => {
                         cx.last = Some(t);
@@ -259,7 +263,15 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
             Value::scalar(v)
         }
         "fixed_points" | "stable_fixed_points" => {
-            let points = fixed_points(cx)?;
+            if cx.fixed.borrow().is_none() {
+                cx.fixed.replace(Some(fixed_points(cx)));
+            }
+            let cached = cx.fixed.borrow();
+            let points = cached
+                .as_ref()
+                .expect("searched")
+                .as_ref()
+                .map_err(Clone::clone)?;
             let count = points
                 .iter()
                 .filter(|p| m.name == "fixed_points" || p.stable)
