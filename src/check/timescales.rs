@@ -17,6 +17,8 @@ pub fn relaxation_times(
     net: &Net,
     x_ref: &[f64],
     tau_max: f64,
+    units: &[usize],
+    progress: &dyn crate::progress::Progress,
 ) -> Result<Vec<Option<f64>>, String> {
     let (w_enc, b_enc) = net
         .enc
@@ -35,20 +37,28 @@ pub fn relaxation_times(
         }
         e
     };
-    // The unperturbed run, once.
+    // The unperturbed run, once (one readout per step serves every unit).
     let mut base = Stepper::new(net, x_ref);
     let mut base_dev = vec![vec![0.0; n]; steps + 1];
     for (t, row) in base_dev.iter_mut().enumerate() {
+        let y = base.read(&u).to_vec();
         for (i, v) in row.iter_mut().enumerate() {
-            *v = deviation(&mut base, i);
+            let mut e = base.state()[i] - b_enc[i];
+            for (c, yc) in y.iter().enumerate().take(d) {
+                e -= w_enc[(i, c)] * yc;
+            }
+            *v = e;
         }
         if t < steps {
             base.advance();
         }
     }
-    Ok((0..n)
-        .into_par_iter()
-        .map(|i| {
+    progress.begin("relaxation times (units)", units.len() as u64);
+    let mut times = Vec::with_capacity(units.len());
+    // Chunks in parallel, progress between them (the hook is not shared across threads).
+    for chunk in units.chunks(16) {
+        progress.advance(times.len() as u64);
+        times.par_extend(chunk.par_iter().map(|&i| {
             crate::net::fastmath::clear_upper();
             let delta = 1e-3 * (1.0 + x_ref[i].abs());
             let mut x0 = x_ref.to_vec();
@@ -71,8 +81,10 @@ pub fn relaxation_times(
                 prev = e;
             }
             None
-        })
-        .collect())
+        }));
+    }
+    progress.end();
+    Ok(times)
 }
 
 /// Spearman's rank correlation (average ranks for ties).
