@@ -7,6 +7,11 @@ use rnnc::methods;
 use rnnc::sema::model::{CheckStep, Target};
 use rnnc::source::{FsLoader, SourceDb};
 
+/// Example networks that build but do not meet their checks yet (ISSUES: reservoir tasks).
+/// The flip-flop's fed-back output is untrained between targets, so the closed loop leaves
+/// the training manifold before the first hold (issue 5).
+const OPEN: &[(&str, &str)] = &[("flipflop.rnn", "flipflop")];
+
 #[test]
 fn example_networks_build_and_run() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
@@ -37,9 +42,12 @@ fn example_networks_build_and_run() {
                     continue;
                 }
             };
-            if !matches!(network.target, Target::System(_)) {
+            if matches!(network.target, Target::None) {
                 continue;
             }
+            let open = OPEN
+                .iter()
+                .any(|(f, n)| file.ends_with(f) && network.name == *n);
             for check in p.checks.iter().filter(|c| c.network == i) {
                 // Every expectation of the example holds (README and docs quote them).
                 let report = rnnc::check::run(p, check, &built.net);
@@ -51,9 +59,10 @@ fn example_networks_build_and_run() {
                         line.text,
                         line.value.as_deref().unwrap_or("-")
                     );
+                    // An open item fails until it is fixed; then it leaves the list.
                     assert_eq!(
                         line.pass,
-                        Some(true),
+                        Some(!open),
                         "{}: {}: {line:?}",
                         file.display(),
                         network.name

@@ -3,6 +3,7 @@
 
 pub mod latent;
 pub mod nef;
+pub mod reservoir;
 
 use crate::net::{Net, Phi};
 use crate::sema::model::{Call, Network, OptValue, Program, Target, TimeKind};
@@ -34,6 +35,9 @@ pub fn phi_of(call: &Call) -> Phi {
 pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
     let network = &program.networks[index];
     let err = |m: String| BuildError(format!("network `{}`: {m}", network.name));
+    if network.method.name == "reservoir" {
+        return build_reservoir(program, network).map_err(err);
+    }
     let Target::System(inst) = &network.target else {
         return Err(err(format!(
             "method `{}` for a task or a direct construction is not implemented yet",
@@ -167,6 +171,66 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
         net,
         decoder_rmse: Some(built.decoder_rmse),
         warnings,
+    })
+}
+
+/// `reservoir(...)`: drive mode for systems and tasks (METHODS.md section 4).
+fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String> {
+    let opts = reservoir::Options::from_call(&network.method);
+    if opts.compile {
+        return Err("`reservoir(mode = compile)` is not implemented yet".into());
+    }
+    let n = network.neurons.ok_or("`reservoir` needs `neurons = N`")?;
+    if let Some(c) = network.constraints.first() {
+        return Err(format!(
+            "constraint `{}` on a reservoir is not implemented yet",
+            c.name
+        ));
+    }
+    if network.neuron.name != "tanh" {
+        return Err(format!(
+            "a reservoir runs tanh units (METHODS.md section 4), not `{}`",
+            network.neuron.name
+        ));
+    }
+    let dt = network.dt;
+    let fit = match &network.target {
+        Target::System(inst) => {
+            let lat = Latent::new(&program.systems[inst.system], inst)?;
+            let tau = match (network.tau, lat.kind()) {
+                (Some(t), _) => t,
+                (None, TimeKind::Flow) => 0.1,
+                (None, TimeKind::Map) => dt,
+            };
+            let meta = meta(network, &lat, Some(&[tau]));
+            reservoir::drive::system(&lat, &opts, n, dt, tau, network.seed, meta)?
+        }
+        Target::Task(ti) => {
+            let task = &program.tasks[*ti];
+            let tau = network.tau.unwrap_or(0.1);
+            let names = |c: &[crate::sema::model::Channel]| {
+                crate::sema::model::expand(c.iter().map(|c| (c.name.as_str(), c.size)))
+            };
+            let meta = crate::net::Meta {
+                network: network.name.clone(),
+                target: task.name.clone(),
+                method: "reservoir".into(),
+                options: call_json(&network.method),
+                seed: network.seed,
+                tau: vec![tau],
+                inputs: names(&task.inputs),
+                outputs: names(&task.outputs),
+                units: json!({"time": "s", "dt": "s", "tau": "s"}),
+                ..Default::default()
+            };
+            reservoir::drive::task(task, &opts, n, dt, tau, network.seed, meta)?
+        }
+        Target::None => return Err("`reservoir` realizes a system or a task".into()),
+    };
+    Ok(Built {
+        net: fit.net,
+        decoder_rmse: None,
+        warnings: Vec::new(),
     })
 }
 

@@ -1,0 +1,222 @@
+//! `reservoir(mode = drive)`: an echo-state network driven by data (METHODS.md section 4).
+//!
+//! Systems: the reservoir is teacher-forced by the system's exact trajectory from `init` (zero
+//! input; `washout` then `train` seconds), the fed-back latent z-scored through `W_fb`; the
+//! readout (states, then outputs) is fitted on `(r[t], z[t])` after the washout and the loop
+//! closed on the state rows. Tasks: the task's trials (stream `training trials`, repeated with
+//! fresh draws up to `train` seconds when the task draws anything), each from `r = 0`; a
+//! readout row is fitted only on the steps its `expect out = v` covers; with `feedback = true`
+//! the outputs are fed back (the target on covered steps, the most recent target elsewhere)
+//! and the loop closed on them.
+
+use super::{assemble, uniform, Options, Ridge, Sparse};
+use crate::methods::latent::Latent;
+use crate::net::{Meta, Net};
+use crate::ode::Dopri5;
+use crate::rng::Rng;
+use crate::sema::model::{Task, TimeKind};
+use faer::Mat;
+
+/// What a drive build measured.
+pub struct Fit {
+    pub net: Net,
+    /// Training samples per readout row.
+    pub samples: usize,
+}
+
+fn step(a: &Sparse, alpha: f64, r: &mut [f64], drive: &[f64], scratch: &mut [f64]) {
+    a.apply(r, scratch);
+    for i in 0..r.len() {
+        r[i] = (1.0 - alpha) * r[i] + alpha * (scratch[i] + drive[i]).tanh();
+    }
+}
+
+/// `out = b + sum_j M[:, j] v[j]`.
+fn affine(m: &Mat<f64>, v: &[f64], b: &[f64], out: &mut [f64]) {
+    out.copy_from_slice(b);
+    for (j, &vj) in v.iter().enumerate() {
+        if vj != 0.0 {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o += m[(i, j)] * vj;
+            }
+        }
+    }
+}
+
+/// Drives a reservoir with the system's trajectory and closes the loop on the state rows.
+pub fn system(
+    lat: &Latent,
+    opts: &Options,
+    n: usize,
+    dt: f64,
+    tau: f64,
+    seed: u64,
+    meta: Meta,
+) -> Result<Fit, String> {
+    let (d, k) = (lat.d, lat.k);
+    let n_out = lat.n_outputs();
+    let washout = (opts.washout / dt).round() as usize;
+    let total = washout + (opts.train / dt).round().max(2.0) as usize;
+    // The exact trajectory (d + outputs per step: small; the reservoir states are streamed).
+    let mut z = lat.inst.init.clone();
+    let u = vec![0.0; k];
+    let mut ev = lat.evaluator();
+    let mut oev = lat.output_evaluator();
+    let mut ode = Dopri5::new(d, 1e-10, 1e-12);
+    let mut traj = Vec::with_capacity(total * (d + n_out));
+    let mut y = vec![0.0; n_out];
+    for t in 0..total {
+        oev.eval(&z, &u, &mut y);
+        traj.extend_from_slice(&z);
+        traj.extend_from_slice(&y);
+        let t0 = t as f64 * dt;
+        match lat.kind() {
+            TimeKind::Map => {
+                let prev = z.clone();
+                ev.eval(&prev, &u, &mut z);
+            }
+            TimeKind::Flow => {
+                let mut f = |_: f64, z: &[f64], dz: &mut [f64]| ev.eval(z, &u, dz);
+                ode.integrate(&mut f, t0, t0 + dt, &mut z)
+                    .map_err(|e| format!("the training trajectory: {e}"))?;
+            }
+        }
+        if z.iter().any(|v| !v.is_finite()) {
+            return Err("the training trajectory is not finite".into());
+        }
+    }
+    let w = d + n_out;
+    // z-scoring of the fed-back latent, folded into W_fb and the bias.
+    let mut mean = vec![0.0; d];
+    let mut sd = vec![0.0; d];
+    for row in traj.chunks(w) {
+        for j in 0..d {
+            mean[j] += row[j] / total as f64;
+        }
+    }
+    for row in traj.chunks(w) {
+        for j in 0..d {
+            sd[j] += (row[j] - mean[j]).powi(2) / total as f64;
+        }
+    }
+    let sd: Vec<f64> = sd.iter().map(|v| v.sqrt().max(1e-9)).collect();
+
+    let mut rng = Rng::new(seed, "reservoir");
+    let a = Sparse::random(n, opts.density, opts.spectral_radius, &mut rng);
+    let raw_fb = uniform(n, d, opts.input_scale, &mut rng);
+    let w_in = uniform(n, k, opts.input_scale, &mut rng);
+    let mut b: Vec<f64> = (0..n).map(|_| rng.range(-opts.bias, opts.bias)).collect();
+    let w_fb = Mat::from_fn(n, d, |i, j| raw_fb[(i, j)] / sd[j]);
+    for (i, bi) in b.iter_mut().enumerate() {
+        for j in 0..d {
+            *bi -= w_fb[(i, j)] * mean[j];
+        }
+    }
+
+    let alpha = (dt / tau).min(1.0);
+    let mut ridge = Ridge::new(n, w);
+    let mut r = vec![0.0; n];
+    let (mut drive, mut scratch) = (vec![0.0; n], vec![0.0; n]);
+    for (t, row) in traj.chunks(w).enumerate() {
+        if t >= washout {
+            for (o, &v) in row.iter().enumerate() {
+                ridge.add(o, &r, v);
+            }
+        }
+        affine(&w_fb, &row[..d], &b, &mut drive);
+        step(&a, alpha, &mut r, &drive, &mut scratch);
+    }
+    let samples = ridge.count(0);
+    let (w_out, b_out) = ridge.solve(opts.ridge)?;
+    let mut net = assemble(
+        &a,
+        w_in,
+        b,
+        w_out,
+        b_out,
+        Some((w_fb, (0..d).collect())),
+        dt,
+        tau,
+        meta,
+    );
+    // A state on the reservoir's driven manifold (teacher forcing starts every run from it).
+    net.init_state = r;
+    Ok(Fit { net, samples })
+}
+
+/// Drives a reservoir with a task's trials; the readout rows are the task's outputs.
+pub fn task(
+    task: &Task,
+    opts: &Options,
+    n: usize,
+    dt: f64,
+    tau: f64,
+    seed: u64,
+    meta: Meta,
+) -> Result<Fit, String> {
+    // Trials: one set, or fresh sets (new draws and noise) up to `train` seconds.
+    let first = crate::task::generate(task, dt, seed, "training trials")?;
+    let m = first.outputs.len();
+    let k = first.inputs.len();
+    let mut sets = vec![first];
+    let per_set: usize = sets[0].trials.iter().map(|t| t.steps).sum();
+    let wanted = (opts.train / dt).round() as usize;
+    let mut rep = 1;
+    while rep * per_set < wanted && rep < 64 {
+        let next = crate::task::generate(task, dt, seed, &format!("training trials {rep}"))?;
+        if next.trials == sets[0].trials {
+            break; // nothing random in the task: one set says it all
+        }
+        sets.push(next);
+        rep += 1;
+    }
+
+    let mut rng = Rng::new(seed, "reservoir");
+    let a = Sparse::random(n, opts.density, opts.spectral_radius, &mut rng);
+    let w_in = uniform(n, k, opts.input_scale, &mut rng);
+    let b: Vec<f64> = (0..n).map(|_| rng.range(-opts.bias, opts.bias)).collect();
+    let w_fb = opts.feedback.then(|| uniform(n, m, 1.0, &mut rng));
+
+    let alpha = (dt / tau).min(1.0);
+    let mut ridge = Ridge::new(n, m);
+    let (mut drive, mut scratch) = (vec![0.0; n], vec![0.0; n]);
+    let mut fed = vec![0.0; m];
+    for set in &sets {
+        for (i, tr) in set.trials.iter().enumerate() {
+            let (target, mask) = set.targets(i);
+            let mut r = vec![0.0; n];
+            fed.iter_mut().for_each(|v| *v = 0.0);
+            for s in 0..tr.steps {
+                for o in 0..m {
+                    if mask[s * m + o] == 1.0 {
+                        ridge.add(o, &r, target[s * m + o]);
+                        fed[o] = target[s * m + o];
+                    }
+                }
+                affine(&w_in, &tr.inputs[s * k..(s + 1) * k], &b, &mut drive);
+                if let Some(w_fb) = &w_fb {
+                    for (o, &v) in fed.iter().enumerate() {
+                        for (i, dr) in drive.iter_mut().enumerate() {
+                            *dr += w_fb[(i, o)] * v;
+                        }
+                    }
+                }
+                step(&a, alpha, &mut r, &drive, &mut scratch);
+            }
+        }
+    }
+    let samples = (0..m).map(|o| ridge.count(o)).min().unwrap_or(0);
+    let (w_out, b_out) = ridge.solve(opts.ridge)?;
+    let net = assemble(
+        &a,
+        w_in,
+        b,
+        w_out,
+        b_out,
+        w_fb.map(|w| (w, (0..m).collect())),
+        dt,
+        tau,
+        meta,
+    );
+    Ok(Fit { net, samples })
+}

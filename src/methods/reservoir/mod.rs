@@ -1,0 +1,281 @@
+//! `reservoir(...)`: reservoir programming (METHODS.md section 4), in the rate form
+//! `r' = (1 - alpha) r + alpha tanh(W_rec r + W_in u + b_rec)`.
+//!
+//! `mode = drive` (`drive.rs`): a random sparse reservoir driven by trajectories of a system
+//! or by a task's trials, a ridge readout fitted on the pairs `(r[t], z[t])` (`r[t]` has
+//! consumed `z[0..t-1]`), and the loop closed through `W_fb` (FORMAT.md). The verify side is
+//! `rnnc check` itself: teacher-forced starts, `sync_error`, `accuracy(Task)`.
+
+pub mod drive;
+
+use crate::net::{Form, Net, Phi, Recurrent};
+use crate::rng::Rng;
+use crate::sema::model::{Call, OptValue};
+use faer::Mat;
+
+/// The method's options with their defaults (`sema::tables`).
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub compile: bool,
+    pub spectral_radius: f64,
+    pub density: f64,
+    pub input_scale: f64,
+    pub bias: f64,
+    pub ridge: f64,
+    pub washout: f64,
+    pub train: f64,
+    pub feedback: bool,
+    pub degree: usize,
+}
+
+impl Options {
+    pub fn from_call(c: &Call) -> Options {
+        let num = |k: &str, d: f64| c.num(k).unwrap_or(d);
+        Options {
+            compile: matches!(c.get("mode"), Some(OptValue::Sym(s)) if s == "compile"),
+            spectral_radius: num("spectral_radius", 0.9),
+            density: num("density", 0.1),
+            input_scale: num("input_scale", 0.1),
+            bias: num("bias", 0.5),
+            ridge: num("ridge", 1e-7),
+            washout: num("washout", 10.0),
+            train: num("train", 200.0),
+            feedback: c.get("feedback") == Some(&OptValue::Bool(true)),
+            degree: num("degree", 3.0) as usize,
+        }
+    }
+}
+
+/// A random sparse matrix in compressed rows: each entry kept with probability `density`,
+/// N(0, 1) scaled so the circular law puts its spectral radius at `radius`
+/// (`radius / sqrt(N density)`; within a few % of the computed radius for N >= 200).
+pub struct Sparse {
+    pub n: usize,
+    pub starts: Vec<usize>,
+    pub cols: Vec<usize>,
+    pub vals: Vec<f64>,
+}
+
+impl Sparse {
+    pub fn random(n: usize, density: f64, radius: f64, rng: &mut Rng) -> Sparse {
+        let p = density.clamp(1.0 / n as f64, 1.0);
+        let scale = radius / (n as f64 * p).sqrt();
+        let (mut starts, mut cols, mut vals) = (vec![0], Vec::new(), Vec::new());
+        for _ in 0..n {
+            for j in 0..n {
+                if rng.uniform() < p {
+                    cols.push(j);
+                    vals.push(scale * rng.normal());
+                }
+            }
+            starts.push(cols.len());
+        }
+        Sparse {
+            n,
+            starts,
+            cols,
+            vals,
+        }
+    }
+
+    /// `out = A x`.
+    pub fn apply(&self, x: &[f64], out: &mut [f64]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            let (a, b) = (self.starts[i], self.starts[i + 1]);
+            *o = self.cols[a..b]
+                .iter()
+                .zip(&self.vals[a..b])
+                .map(|(&j, v)| v * x[j])
+                .sum();
+        }
+    }
+
+    pub fn dense(&self) -> Mat<f64> {
+        let mut m = Mat::zeros(self.n, self.n);
+        for i in 0..self.n {
+            for k in self.starts[i]..self.starts[i + 1] {
+                m[(i, self.cols[k])] = self.vals[k];
+            }
+        }
+        m
+    }
+}
+
+/// A matrix with entries `U(-scale, scale)`.
+pub fn uniform(rows: usize, cols: usize, scale: f64, rng: &mut Rng) -> Mat<f64> {
+    Mat::from_fn(rows, cols, |_, _| rng.range(-scale, scale))
+}
+
+/// Ridge regression on centred data, streamed: `W_out = Y Q^T (Q Q^T + lambda I)^-1` and
+/// `b_out = ybar - W_out qbar` over the pairs added (one Gram matrix per output, because each
+/// output has its own mask). States are buffered in blocks so the Gram update is a
+/// matrix-matrix product; nothing of size T x N is kept.
+pub struct Ridge {
+    n: usize,
+    outputs: Vec<Accum>,
+}
+
+struct Accum {
+    gram: Mat<f64>,
+    cross: Vec<f64>,
+    sum_q: Vec<f64>,
+    sum_y: f64,
+    count: usize,
+    block: Vec<f64>,
+    block_y: Vec<f64>,
+}
+
+const BLOCK: usize = 512;
+
+impl Ridge {
+    pub fn new(n: usize, outputs: usize) -> Ridge {
+        Ridge {
+            n,
+            outputs: (0..outputs)
+                .map(|_| Accum {
+                    gram: Mat::zeros(n, n),
+                    cross: vec![0.0; n],
+                    sum_q: vec![0.0; n],
+                    sum_y: 0.0,
+                    count: 0,
+                    block: Vec::with_capacity(BLOCK * n),
+                    block_y: Vec::with_capacity(BLOCK),
+                })
+                .collect(),
+        }
+    }
+
+    /// One pair for output `o`: state `q` should read out `y`.
+    pub fn add(&mut self, o: usize, q: &[f64], y: f64) {
+        let n = self.n;
+        let a = &mut self.outputs[o];
+        a.block.extend_from_slice(q);
+        a.block_y.push(y);
+        if a.block_y.len() == BLOCK {
+            flush(a, n);
+        }
+    }
+
+    pub fn count(&self, o: usize) -> usize {
+        self.outputs[o].count + self.outputs[o].block_y.len()
+    }
+
+    /// The readout: `(W_out (outputs x N), b_out)`.
+    pub fn solve(mut self, lambda: f64) -> Result<(Mat<f64>, Vec<f64>), String> {
+        let n = self.n;
+        let m = self.outputs.len();
+        let mut w = Mat::zeros(m, n);
+        let mut b = vec![0.0; m];
+        for (o, a) in self.outputs.iter_mut().enumerate() {
+            flush(a, n);
+            if a.count < 2 {
+                return Err(format!(
+                    "output {o} has {} training samples: nothing to fit the readout on",
+                    a.count
+                ));
+            }
+            let t = a.count as f64;
+            let qbar: Vec<f64> = a.sum_q.iter().map(|s| s / t).collect();
+            let ybar = a.sum_y / t;
+            // Centred Gram (lower triangle filled) and cross term.
+            let mut g = Mat::from_fn(n, n, |i, j| {
+                let (i, j) = if i >= j { (i, j) } else { (j, i) };
+                a.gram[(i, j)] - t * qbar[i] * qbar[j]
+            });
+            for i in 0..n {
+                g[(i, i)] += lambda;
+            }
+            let rhs = Mat::from_fn(n, 1, |i, _| a.cross[i] - t * ybar * qbar[i]);
+            let chol = g
+                .llt(faer::Side::Lower)
+                .map_err(|_| "the readout's Gram matrix is not positive definite: raise `ridge`")?;
+            let sol = faer::linalg::solvers::Solve::solve(&chol, &rhs);
+            crate::net::fastmath::clear_upper();
+            let mut dot = 0.0;
+            for j in 0..n {
+                w[(o, j)] = sol[(j, 0)];
+                dot += sol[(j, 0)] * qbar[j];
+            }
+            b[o] = ybar - dot;
+        }
+        Ok((w, b))
+    }
+}
+
+fn flush(a: &mut Accum, n: usize) {
+    let k = a.block_y.len();
+    if k == 0 {
+        return;
+    }
+    let q = faer::MatRef::from_column_major_slice(&a.block, n, k);
+    faer::linalg::matmul::triangular::matmul(
+        a.gram.as_mut(),
+        faer::linalg::matmul::triangular::BlockStructure::TriangularLower,
+        faer::Accum::Add,
+        q,
+        faer::linalg::matmul::triangular::BlockStructure::Rectangular,
+        q.transpose(),
+        faer::linalg::matmul::triangular::BlockStructure::Rectangular,
+        1.0,
+        faer::Par::rayon(0),
+    );
+    crate::net::fastmath::clear_upper();
+    for (c, &y) in a.block_y.iter().enumerate() {
+        let col = &a.block[c * n..(c + 1) * n];
+        for i in 0..n {
+            a.cross[i] += y * col[i];
+            a.sum_q[i] += col[i];
+        }
+        a.sum_y += y;
+    }
+    a.count += k;
+    a.block.clear();
+    a.block_y.clear();
+}
+
+/// The rate-form network of a reservoir: `W_rec = A + W_fb W_out[fb rows]` and
+/// `b_rec = b + W_fb b_out[fb rows]` when the loop is closed.
+#[allow(clippy::too_many_arguments)]
+pub fn assemble(
+    a: &Sparse,
+    w_in: Mat<f64>,
+    b: Vec<f64>,
+    w_out: Mat<f64>,
+    b_out: Vec<f64>,
+    feedback: Option<(Mat<f64>, Vec<usize>)>,
+    dt: f64,
+    tau: f64,
+    meta: crate::net::Meta,
+) -> Net {
+    let n = a.n;
+    let mut w = a.dense();
+    let mut b_rec = b;
+    let fb = feedback.map(|(w_fb, rows)| {
+        let sel = Mat::from_fn(rows.len(), n, |r, j| w_out[(rows[r], j)]);
+        w += &w_fb * &sel;
+        for (i, bi) in b_rec.iter_mut().enumerate() {
+            for (c, &r) in rows.iter().enumerate() {
+                *bi += w_fb[(i, c)] * b_out[r];
+            }
+        }
+        crate::net::Feedback { w_fb, rows }
+    });
+    Net {
+        form: Form::Rate,
+        phi: Phi::Tanh,
+        dt,
+        w_rec: Recurrent::Dense(w),
+        w_in,
+        b_rec,
+        w_out,
+        b_out,
+        enc: None,
+        alpha: vec![(dt / tau).min(1.0); n],
+        init_state: vec![0.0; n],
+        gain_input: None,
+        dale_sign: None,
+        positions: None,
+        feedback: fb,
+        meta,
+    }
+}
