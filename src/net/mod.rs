@@ -165,9 +165,34 @@ impl Net {
         }
         match self.form {
             Form::Current => Some(x),
-            // The rate-form correction needs pinv(W_out[:d]); the reservoir method (issue 5)
-            // provides it. Until then a rate network is encoded by its nonlinearity alone.
-            Form::Rate => Some(x.iter().map(|&v| self.phi.eval(v)).collect()),
+            // FORMAT.md: r1 = phi(W_enc z + b_enc), then the correction
+            // pinv(W_out[:d]) (z - W_out[:d] r1 - b_out[:d]) so that r reads out exactly z.
+            Form::Rate => {
+                let mut r: Vec<f64> = x.iter().map(|&v| self.phi.eval(v)).collect();
+                let d = self.n_states().min(z.len());
+                if d == 0 {
+                    return Some(r);
+                }
+                let n = self.n();
+                let e: Vec<f64> = (0..d)
+                    .map(|j| {
+                        z[j] - self.b_out[j]
+                            - (0..n).map(|i| self.w_out[(j, i)] * r[i]).sum::<f64>()
+                    })
+                    .collect();
+                let g = Mat::from_fn(d, d, |a, b| {
+                    (0..n)
+                        .map(|i| self.w_out[(a, i)] * self.w_out[(b, i)])
+                        .sum::<f64>()
+                });
+                let rhs = Mat::from_fn(d, 1, |j, _| e[j]);
+                let y = faer::linalg::solvers::Solve::solve(&g.partial_piv_lu(), &rhs);
+                crate::net::fastmath::clear_upper();
+                for (i, ri) in r.iter_mut().enumerate() {
+                    *ri += (0..d).map(|j| self.w_out[(j, i)] * y[(j, 0)]).sum::<f64>();
+                }
+                r.iter().all(|v| v.is_finite()).then_some(r)
+            }
         }
     }
 

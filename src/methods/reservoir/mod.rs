@@ -6,6 +6,7 @@
 //! consumed `z[0..t-1]`), and the loop closed through `W_fb` (FORMAT.md). The verify side is
 //! `rnnc check` itself: teacher-forced starts, `sync_error`, `accuracy(Task)`.
 
+pub mod compile;
 pub mod drive;
 
 use crate::net::{Form, Net, Phi, Recurrent};

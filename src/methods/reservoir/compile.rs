@@ -1,0 +1,462 @@
+//! `reservoir(mode = compile)`: a data-free compile (Kim & Bassett 2023, "neural machine
+//! code"), in the file's time base (METHODS.md section 4).
+//!
+//! In unit coordinates `x = (z - c) / h` (the domain map), the base network `A = 0`,
+//! `B ~ U(-b, b)`, operating point `r* ~ U(-0.5, 0.5)`, `d = artanh(r*)`, has
+//! `h(x) = tanh(B x + d) = sum_p C[:, p] x^p` over monomials of degree <= D, with
+//! `C[i, p] = tanh^(|p|)(d_i) prod_j B_ij^p_j / p_j!`. The file steps
+//! `r' = (1 - alpha) r + alpha tanh(B W r + d)`, so `x = W r` obeys
+//! `x' = x + alpha (W h(x) - x)`; matching coefficients with the one-step flow map,
+//! `W C = O`, `O = E_x + P_dt / alpha` (`P_dt`: the least-squares monomial coefficients of
+//! `Phi_dt(x) - x` over the domain), solved with minimum norm. The recurrent weights are the
+//! rank-d product `B W`, stored factored. Cost: O(N P^2 + m P^2) for m sample points and P
+//! monomials, independent of any data.
+
+use super::Options;
+use crate::methods::latent::Latent;
+use crate::net::{Form, Meta, Net, Phi, Recurrent};
+use crate::rng::Rng;
+use faer::Mat;
+
+/// The compiled network and what the compile measured.
+pub struct Compiled {
+    pub net: Net,
+    /// `|W C - O| / |O|` (Frobenius), the in-basis residual.
+    pub residual: f64,
+    /// Monomials and neurons.
+    pub monomials: usize,
+}
+
+/// Exponent vectors of the monomials of degree <= `degree` in `d` variables, by degree.
+pub fn monomials(d: usize, degree: usize) -> Vec<Vec<usize>> {
+    let mut out = vec![vec![0; d]];
+    let mut last = vec![vec![0; d]];
+    for _ in 0..degree {
+        let mut next: Vec<Vec<usize>> = Vec::new();
+        for m in &last {
+            // Raise only variables at or after the last one raised: each monomial once.
+            let first = m.iter().rposition(|&e| e > 0).unwrap_or(0);
+            for j in first..d {
+                let mut p = m.clone();
+                p[j] += 1;
+                next.push(p);
+            }
+        }
+        out.extend(next.iter().cloned());
+        last = next;
+    }
+    out
+}
+
+/// `tanh^(k)(x)` for k = 0..=order, from the polynomials in `t = tanh(x)`:
+/// `T_0 = t`, `T_(k+1) = T_k'(t) (1 - t^2)`.
+pub fn tanh_derivatives(x: f64, order: usize) -> Vec<f64> {
+    let t = x.tanh();
+    let mut poly = vec![0.0, 1.0]; // coefficients of T_k in powers of t
+    let mut out = Vec::with_capacity(order + 1);
+    for _ in 0..=order {
+        out.push(poly.iter().rev().fold(0.0, |acc, c| acc * t + c));
+        // derivative in t, times (1 - t^2)
+        let dp: Vec<f64> = (1..poly.len()).map(|i| i as f64 * poly[i]).collect();
+        let mut next = vec![0.0; dp.len() + 2];
+        for (i, c) in dp.iter().enumerate() {
+            next[i] += c;
+            next[i + 2] -= c;
+        }
+        poly = next;
+    }
+    out
+}
+
+fn eval_monomials(monos: &[Vec<usize>], x: &[f64], out: &mut [f64]) {
+    for (o, m) in out.iter_mut().zip(monos) {
+        *o = m.iter().zip(x).map(|(&e, &v)| v.powi(e as i32)).product();
+    }
+}
+
+/// Least-squares coefficients (P x cols) of `targets` (m x cols, row-major) on the monomials
+/// at the points `xs` (m x d, row-major).
+fn fit(monos: &[Vec<usize>], xs: &[f64], targets: &[f64], cols: usize, d: usize) -> Mat<f64> {
+    let p = monos.len();
+    let m = xs.len() / d;
+    let v = {
+        let mut v = Mat::<f64>::zeros(m, p);
+        let mut row = vec![0.0; p];
+        for s in 0..m {
+            eval_monomials(monos, &xs[s * d..(s + 1) * d], &mut row);
+            for (j, r) in row.iter().enumerate() {
+                v[(s, j)] = *r;
+            }
+        }
+        v
+    };
+    let t = Mat::from_fn(m, cols, |s, c| targets[s * cols + c]);
+    let g = v.transpose() * &v;
+    let rhs = v.transpose() * &t;
+    let sol = faer::linalg::solvers::Solve::solve(&g.partial_piv_lu(), &rhs);
+    crate::net::fastmath::clear_upper();
+    sol
+}
+
+/// A polynomial map in unit coordinates: per output component, coefficients over `monos`.
+struct Poly<'m> {
+    monos: &'m [Vec<usize>],
+    at: &'m std::collections::HashMap<Vec<usize>, usize>,
+    /// `coef[q * comps + i]`: component i's coefficient of monomial q.
+    coef: Vec<f64>,
+    comps: usize,
+}
+
+impl<'m> Poly<'m> {
+    fn index(&self, e: &[usize]) -> Option<usize> {
+        self.at.get(e).copied()
+    }
+
+    /// The Lie derivative `(Dg) f` of this polynomial map `g` along `f` (both over the same
+    /// monomials), dropping terms above the monomial list's degree.
+    fn lie(&self, f: &Poly) -> Poly<'m> {
+        let d = f.comps;
+        let mut out = vec![0.0; self.coef.len()];
+        for (q, m) in self.monos.iter().enumerate() {
+            for j in 0..d {
+                if m[j] == 0 {
+                    continue;
+                }
+                // d/dx_j of x^m = m_j x^(m - e_j)
+                let mut dm = m.clone();
+                dm[j] -= 1;
+                for (r, fm) in f.monos.iter().enumerate() {
+                    let fj = f.coef[r * d + j];
+                    if fj == 0.0 {
+                        continue;
+                    }
+                    let prod: Vec<usize> = dm.iter().zip(fm).map(|(a, b)| a + b).collect();
+                    let Some(t) = self.index(&prod) else { continue };
+                    for i in 0..self.comps {
+                        out[t * self.comps + i] += self.coef[q * self.comps + i] * m[j] as f64 * fj;
+                    }
+                }
+            }
+        }
+        Poly {
+            monos: self.monos,
+            at: self.at,
+            coef: out,
+            comps: self.comps,
+        }
+    }
+}
+
+/// The monomial coefficients (over `monos`, degree <= `degree`) of `Phi_dt(x) - x` for the
+/// polynomial flow `f`: the Lie series `sum_k dt^k / k! L^(k-1) f`, computed over monomials of
+/// degree <= `degree + 6` so the truncation drops nothing that feeds back into low degrees,
+/// to 8 terms.
+fn lie_series(
+    f_coef: &Mat<f64>,
+    f_monos: &[Vec<usize>],
+    d: usize,
+    degree: usize,
+    dt: f64,
+) -> Vec<f64> {
+    let wide = monomials(d, degree + 6);
+    let at: std::collections::HashMap<Vec<usize>, usize> = wide
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.clone(), i))
+        .collect();
+    let mut g = vec![0.0; wide.len() * d];
+    for (q, m) in f_monos.iter().enumerate() {
+        let t = at[m];
+        for i in 0..d {
+            g[t * d + i] = f_coef[(q, i)];
+        }
+    }
+    let f = Poly {
+        monos: &wide,
+        at: &at,
+        coef: g.clone(),
+        comps: d,
+    };
+    let mut term = Poly {
+        monos: &wide,
+        at: &at,
+        coef: g,
+        comps: d,
+    };
+    let mut sum = vec![0.0; wide.len() * d];
+    let mut factor = dt;
+    for k in 1..=8 {
+        for (s, t) in sum.iter_mut().zip(&term.coef) {
+            *s += factor * t;
+        }
+        term = term.lie(&f);
+        factor *= dt / (k + 1) as f64;
+    }
+    // Keep degree <= `degree`, in the order of `monomials(d, degree)`.
+    let keep = monomials(d, degree);
+    let mut out = vec![0.0; keep.len() * d];
+    for (q, m) in keep.iter().enumerate() {
+        let t = at[m];
+        out[q * d..(q + 1) * d].copy_from_slice(&sum[t * d..(t + 1) * d]);
+    }
+    out
+}
+
+/// `pinv(M)` by a thin SVD, singular values below `1e-13 max` dropped.
+fn pinv(m: &Mat<f64>) -> Result<Mat<f64>, String> {
+    let svd = m.thin_svd().map_err(|e| format!("SVD: {e:?}"))?;
+    crate::net::fastmath::clear_upper();
+    let (u, s, v) = (svd.U(), svd.S(), svd.V());
+    let k = s.dim();
+    let smax = (0..k).map(|i| s[i]).fold(0.0f64, f64::max);
+    let inv: Vec<f64> = (0..k)
+        .map(|i| if s[i] > 1e-13 * smax { 1.0 / s[i] } else { 0.0 })
+        .collect();
+    Ok(Mat::from_fn(m.ncols(), m.nrows(), |i, j| {
+        (0..k).map(|q| v[(i, q)] * inv[q] * u[(j, q)]).sum()
+    }))
+}
+
+/// Input scale `b` of `B ~ U(-b, b)` on unit coordinates: `|B x|` stays near 1e-2, where the
+/// degree-3 Taylor expansion of tanh errs by about `b^4` relative.
+const B_SCALE: f64 = 0.005;
+
+/// Compiles the system of `lat` into `n` units.
+#[allow(clippy::too_many_arguments)]
+pub fn system(
+    lat: &Latent,
+    opts: &Options,
+    n: usize,
+    dt: f64,
+    tau: f64,
+    seed: u64,
+    meta: Meta,
+) -> Result<Compiled, String> {
+    let (d, k) = (lat.d, lat.k);
+    let degree = opts.degree.max(1);
+    let monos = monomials(d, degree);
+    let p = monos.len();
+    if n < p {
+        return Err(format!(
+            "`reservoir(mode = compile)` needs at least one neuron per monomial: {p} monomials of \
+             degree <= {degree} in {d} variables (about {} neurons work well)",
+            10 * p
+        ));
+    }
+    let alpha = (dt / tau).min(1.0);
+    let mut rng = Rng::new(seed, "reservoir compile");
+    let b = Mat::from_fn(n, d, |_, _| rng.range(-B_SCALE, B_SCALE));
+    let bias: Vec<f64> = (0..n).map(|_| rng.range(-0.5, 0.5).atanh()).collect();
+
+    // C, with column p scaled by b^-|p| so every column is O(1).
+    let scale: Vec<f64> = monos
+        .iter()
+        .map(|m| B_SCALE.powi(m.iter().sum::<usize>() as i32))
+        .collect();
+    let mut c = Mat::<f64>::zeros(n, p);
+    for i in 0..n {
+        let der = tanh_derivatives(bias[i], degree);
+        for (q, m) in monos.iter().enumerate() {
+            let mut v = der[m.iter().sum::<usize>()];
+            for (j, &e) in m.iter().enumerate() {
+                v *= b[(i, j)].powi(e as i32) / (1..=e).product::<usize>() as f64;
+            }
+            c[(i, q)] = v / scale[q];
+        }
+    }
+
+    // The one-step map in unit coordinates, sampled over the domain.
+    let samples = (400 * p).max(2000);
+    let pts = crate::methods::nef::spread_ball(samples, d, &mut rng);
+    let mut ev = lat.evaluator();
+    let u0 = vec![0.0; k];
+    let mut z = vec![0.0; d];
+    let mut x1 = vec![0.0; d];
+    // A polynomial flow (its least-squares fit on the monomials is exact) gets the Taylor
+    // coefficients of its flow map from the Lie series; a map, or a flow with
+    // non-polynomial terms, the least-squares projection of `Phi_dt(x) - x`.
+    let mut fs = vec![0.0; samples * d];
+    for (s, x) in pts.chunks(d).enumerate() {
+        lat.map.from_unit(x, &mut z);
+        ev.eval(&z, &u0, &mut x1);
+        for j in 0..d {
+            fs[s * d + j] = x1[j] / lat.map.scale[j];
+        }
+    }
+    let f_coef = fit(&monos, &pts, &fs, d, d);
+    let mut worst = 0.0f64;
+    let mut scale_f = 0.0f64;
+    let mut row = vec![0.0; p];
+    for (s, x) in pts.chunks(d).enumerate() {
+        eval_monomials(&monos, x, &mut row);
+        for j in 0..d {
+            let v: f64 = (0..p).map(|q| row[q] * f_coef[(q, j)]).sum();
+            worst = worst.max((v - fs[s * d + j]).abs());
+            scale_f = scale_f.max(fs[s * d + j].abs());
+        }
+    }
+    let polynomial =
+        lat.kind() == crate::sema::model::TimeKind::Flow && worst <= 1e-9 * scale_f.max(1e-300);
+    let p_dt = if polynomial {
+        let coef = lie_series(&f_coef, &monos, d, degree, dt);
+        Mat::from_fn(p, d, |q, j| coef[q * d + j])
+    } else {
+        let substeps = crate::methods::latent::substeps(dt, lat.rate_bound());
+        let mut step = vec![0.0; samples * d];
+        for (s, x) in pts.chunks(d).enumerate() {
+            lat.map.from_unit(x, &mut z);
+            ev.flow_map(lat.kind(), &mut z, &u0, dt, substeps);
+            lat.map.to_unit(&z, &mut x1);
+            for j in 0..d {
+                step[s * d + j] = x1[j] - x[j];
+            }
+        }
+        fit(&monos, &pts, &step, d, d) // P x d
+    };
+    // O = E_x + P_dt / alpha, then the column scaling.
+    let mut o = Mat::<f64>::zeros(d, p);
+    for q in 0..p {
+        for j in 0..d {
+            let linear = monos[q].iter().sum::<usize>() == 1 && monos[q][j] == 1;
+            o[(j, q)] = (f64::from(u8::from(linear)) + p_dt[(q, j)] / alpha) / scale[q];
+        }
+    }
+    let c_pinv = pinv(&c)?; // P x N
+    let w = &o * &c_pinv; // d x N
+    let residual = (&w * &c - &o).norm_l2() / o.norm_l2().max(1e-300);
+
+    // Outputs: their least-squares monomial coefficients, read out the same way.
+    let n_out = lat.n_outputs();
+    let w_y = if n_out > 0 {
+        let mut oev = lat.output_evaluator();
+        let mut ys = vec![0.0; samples * n_out];
+        for (s, x) in pts.chunks(d).enumerate() {
+            lat.map.from_unit(x, &mut z);
+            oev.eval(&z, &u0, &mut ys[s * n_out..(s + 1) * n_out]);
+        }
+        let y = fit(&monos, &pts, &ys, n_out, d); // P x n_out
+        let oy = Mat::from_fn(n_out, p, |r, q| y[(q, r)] / scale[q]);
+        &oy * &c_pinv
+    } else {
+        Mat::zeros(0, n)
+    };
+
+    // Inputs that enter affinely: B_u from differences, x gains G u with G = dt S^-1 B_u / alpha.
+    let mut f0 = vec![0.0; d];
+    let mut f1 = vec![0.0; d];
+    let mut bu = Mat::<f64>::zeros(d, k);
+    let mut zc = vec![0.0; d];
+    lat.map.from_unit(&vec![0.0; d], &mut zc);
+    for j in 0..k {
+        let mut u = vec![0.0; k];
+        for (trial, zt) in [zc.clone(), z.clone()].iter().enumerate() {
+            u[j] = 0.0;
+            ev.eval(zt, &u, &mut f0);
+            u[j] = 1.0;
+            ev.eval(zt, &u, &mut f1);
+            for i in 0..d {
+                let v = f1[i] - f0[i];
+                if trial == 0 {
+                    bu[(i, j)] = v;
+                } else if (v - bu[(i, j)]).abs() > 1e-9 * (1.0 + v.abs()) {
+                    return Err(format!(
+                        "input `{}` enters the flow nonlinearly: `reservoir(mode = compile)` \
+                         compiles affine inputs only",
+                        lat.sys.input_names()[j]
+                    ));
+                }
+            }
+        }
+    }
+    let g = Mat::from_fn(d, k, |i, j| dt * bu[(i, j)] / lat.map.scale[i] / alpha);
+    let w_in = &b * &g;
+
+    // Readout of the states: z = c + h (W r).
+    let mut w_out = Mat::<f64>::zeros(d + n_out, n);
+    let mut b_out = vec![0.0; d + n_out];
+    for j in 0..d {
+        for i in 0..n {
+            w_out[(j, i)] = lat.map.scale[j] * w[(j, i)];
+        }
+        b_out[j] = lat.map.center[j];
+    }
+    for r in 0..n_out {
+        for i in 0..n {
+            w_out[(d + r, i)] = w_y[(r, i)];
+        }
+    }
+    // The encoder: x = S^-1 (z - c) enters as B x + d.
+    let w_enc = Mat::from_fn(n, d, |i, j| b[(i, j)] / lat.map.scale[j]);
+    let b_enc: Vec<f64> = (0..n)
+        .map(|i| {
+            bias[i]
+                - (0..d)
+                    .map(|j| w_enc[(i, j)] * lat.map.center[j])
+                    .sum::<f64>()
+        })
+        .collect();
+    let mut net = Net {
+        form: Form::Rate,
+        phi: Phi::Tanh,
+        dt,
+        w_rec: Recurrent::Factored {
+            left: b.clone(),
+            right: w,
+        },
+        w_in,
+        b_rec: bias,
+        w_out,
+        b_out,
+        enc: Some((w_enc, b_enc)),
+        alpha: vec![alpha; n],
+        init_state: vec![0.0; n],
+        gain_input: None,
+        dale_sign: None,
+        positions: None,
+        feedback: None,
+        meta,
+    };
+    net.init_state = net
+        .encode(&lat.inst.init)
+        .ok_or("the compiled network has no encoder")?;
+    Ok(Compiled {
+        net,
+        residual,
+        monomials: p,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn monomials_are_counted_once() {
+        // C(d + D, D): 20 for 3 variables up to degree 3, 10 for 2 up to 3.
+        assert_eq!(monomials(3, 3).len(), 20);
+        assert_eq!(monomials(2, 3).len(), 10);
+        let mut m = monomials(3, 3);
+        m.sort();
+        m.dedup();
+        assert_eq!(m.len(), 20);
+    }
+
+    #[test]
+    fn tanh_derivatives_match_closed_forms() {
+        for &x in &[-0.7, 0.0, 0.3, 1.2] {
+            let t: f64 = f64::tanh(x);
+            let s = 1.0 - t * t;
+            let want = [
+                t,
+                s,
+                -2.0 * t * s,
+                s * (6.0 * t * t - 2.0),
+                s * (16.0 * t - 24.0 * t.powi(3)),
+            ];
+            let got = tanh_derivatives(x, 4);
+            for (a, b) in got.iter().zip(want) {
+                assert!((a - b).abs() < 1e-14, "{x}: {got:?}");
+            }
+        }
+    }
+}
