@@ -233,19 +233,23 @@ pub fn system(
     meta: Meta,
 ) -> Result<Compiled, String> {
     let (d, k) = (lat.d, lat.k);
+    // Inputs are held over a step: compile over the joint variables (x, v), v the inputs in
+    // unit coordinates, with dv/dt = 0. An input that enters nonlinearly (a logic gate's
+    // a b) is then no different from an affine one.
+    let dv = d + k;
     let degree = opts.degree.max(1);
-    let monos = monomials(d, degree);
+    let monos = monomials(dv, degree);
     let p = monos.len();
     if n < p {
         return Err(format!(
             "`reservoir(mode = compile)` needs at least one neuron per monomial: {p} monomials of \
-             degree <= {degree} in {d} variables (about {} neurons work well)",
+             degree <= {degree} in {dv} variables (states and inputs; about {} neurons work well)",
             10 * p
         ));
     }
     let alpha = (dt / tau).min(1.0);
     let mut rng = Rng::new(seed, "reservoir compile");
-    let b = Mat::from_fn(n, d, |_, _| rng.range(-B_SCALE, B_SCALE));
+    let b = Mat::from_fn(n, dv, |_, _| rng.range(-B_SCALE, B_SCALE));
     let bias: Vec<f64> = (0..n).map(|_| rng.range(-0.5, 0.5).atanh()).collect();
 
     // C, with column p scaled by b^-|p| so every column is O(1).
@@ -265,53 +269,64 @@ pub fn system(
         }
     }
 
-    // The one-step map in unit coordinates, sampled over the domain.
+    // Sample points: the state's unit ball times the inputs' unit box.
     let samples = (400 * p).max(2000);
-    let pts = crate::methods::nef::spread_ball(samples, d, &mut rng);
+    let ball = crate::methods::nef::spread_ball(samples, d, &mut rng);
+    let mut pts = vec![0.0; samples * dv];
+    for s in 0..samples {
+        pts[s * dv..s * dv + d].copy_from_slice(&ball[s * d..(s + 1) * d]);
+        for j in 0..k {
+            pts[s * dv + d + j] = rng.range(-1.0, 1.0);
+        }
+    }
     let mut ev = lat.evaluator();
-    let u0 = vec![0.0; k];
     let mut z = vec![0.0; d];
+    let mut u = vec![0.0; k];
     let mut x1 = vec![0.0; d];
+    let at_point = |pt: &[f64], z: &mut [f64], u: &mut [f64]| {
+        lat.map.from_unit(&pt[..d], z);
+        lat.input_map.from_unit(&pt[d..], u);
+    };
     // A polynomial flow (its least-squares fit on the monomials is exact) gets the Taylor
     // coefficients of its flow map from the Lie series; a map, or a flow with
     // non-polynomial terms, the least-squares projection of `Phi_dt(x) - x`.
-    let mut fs = vec![0.0; samples * d];
-    for (s, x) in pts.chunks(d).enumerate() {
-        lat.map.from_unit(x, &mut z);
-        ev.eval(&z, &u0, &mut x1);
+    let mut fs = vec![0.0; samples * dv];
+    for (s, pt) in pts.chunks(dv).enumerate() {
+        at_point(pt, &mut z, &mut u);
+        ev.eval(&z, &u, &mut x1);
         for j in 0..d {
-            fs[s * d + j] = x1[j] / lat.map.scale[j];
+            fs[s * dv + j] = x1[j] / lat.map.scale[j];
         }
     }
-    let f_coef = fit(&monos, &pts, &fs, d, d);
+    let f_coef = fit(&monos, &pts, &fs, dv, dv);
     let mut worst = 0.0f64;
     let mut scale_f = 0.0f64;
     let mut row = vec![0.0; p];
-    for (s, x) in pts.chunks(d).enumerate() {
-        eval_monomials(&monos, x, &mut row);
+    for (s, pt) in pts.chunks(dv).enumerate() {
+        eval_monomials(&monos, pt, &mut row);
         for j in 0..d {
             let v: f64 = (0..p).map(|q| row[q] * f_coef[(q, j)]).sum();
-            worst = worst.max((v - fs[s * d + j]).abs());
-            scale_f = scale_f.max(fs[s * d + j].abs());
+            worst = worst.max((v - fs[s * dv + j]).abs());
+            scale_f = scale_f.max(fs[s * dv + j].abs());
         }
     }
     let polynomial =
         lat.kind() == crate::sema::model::TimeKind::Flow && worst <= 1e-9 * scale_f.max(1e-300);
     let p_dt = if polynomial {
-        let coef = lie_series(&f_coef, &monos, d, degree, dt);
-        Mat::from_fn(p, d, |q, j| coef[q * d + j])
+        let coef = lie_series(&f_coef, &monos, dv, degree, dt);
+        Mat::from_fn(p, d, |q, j| coef[q * dv + j])
     } else {
         let substeps = crate::methods::latent::substeps(dt, lat.rate_bound());
         let mut step = vec![0.0; samples * d];
-        for (s, x) in pts.chunks(d).enumerate() {
-            lat.map.from_unit(x, &mut z);
-            ev.flow_map(lat.kind(), &mut z, &u0, dt, substeps);
+        for (s, pt) in pts.chunks(dv).enumerate() {
+            at_point(pt, &mut z, &mut u);
+            ev.flow_map(lat.kind(), &mut z, &u, dt, substeps);
             lat.map.to_unit(&z, &mut x1);
             for j in 0..d {
-                step[s * d + j] = x1[j] - x[j];
+                step[s * d + j] = x1[j] - pt[j];
             }
         }
-        fit(&monos, &pts, &step, d, d) // P x d
+        fit(&monos, &pts, &step, d, dv) // P x d
     };
     // O = E_x + P_dt / alpha, then the column scaling.
     let mut o = Mat::<f64>::zeros(d, p);
@@ -330,46 +345,24 @@ pub fn system(
     let w_y = if n_out > 0 {
         let mut oev = lat.output_evaluator();
         let mut ys = vec![0.0; samples * n_out];
-        for (s, x) in pts.chunks(d).enumerate() {
-            lat.map.from_unit(x, &mut z);
-            oev.eval(&z, &u0, &mut ys[s * n_out..(s + 1) * n_out]);
+        for (s, pt) in pts.chunks(dv).enumerate() {
+            at_point(pt, &mut z, &mut u);
+            oev.eval(&z, &u, &mut ys[s * n_out..(s + 1) * n_out]);
         }
-        let y = fit(&monos, &pts, &ys, n_out, d); // P x n_out
+        let y = fit(&monos, &pts, &ys, n_out, dv); // P x n_out
         let oy = Mat::from_fn(n_out, p, |r, q| y[(q, r)] / scale[q]);
         &oy * &c_pinv
     } else {
         Mat::zeros(0, n)
     };
 
-    // Inputs that enter affinely: B_u from differences, x gains G u with G = dt S^-1 B_u / alpha.
-    let mut f0 = vec![0.0; d];
-    let mut f1 = vec![0.0; d];
-    let mut bu = Mat::<f64>::zeros(d, k);
-    let mut zc = vec![0.0; d];
-    lat.map.from_unit(&vec![0.0; d], &mut zc);
-    for j in 0..k {
-        let mut u = vec![0.0; k];
-        for (trial, zt) in [zc.clone(), z.clone()].iter().enumerate() {
-            u[j] = 0.0;
-            ev.eval(zt, &u, &mut f0);
-            u[j] = 1.0;
-            ev.eval(zt, &u, &mut f1);
-            for i in 0..d {
-                let v = f1[i] - f0[i];
-                if trial == 0 {
-                    bu[(i, j)] = v;
-                } else if (v - bu[(i, j)]).abs() > 1e-9 * (1.0 + v.abs()) {
-                    return Err(format!(
-                        "input `{}` enters the flow nonlinearly: `reservoir(mode = compile)` \
-                         compiles affine inputs only",
-                        lat.sys.input_names()[j]
-                    ));
-                }
-            }
-        }
-    }
-    let g = Mat::from_fn(d, k, |i, j| dt * bu[(i, j)] / lat.map.scale[i] / alpha);
-    let w_in = &b * &g;
+    // Inputs: v = (u - c_u) / h_u enters as B_v v.
+    let (cu, hu) = (&lat.input_map.center, &lat.input_map.scale);
+    let w_in = Mat::from_fn(n, k, |i, j| b[(i, d + j)] / hu[j]);
+    let b_rec: Vec<f64> = (0..n)
+        .map(|i| bias[i] - (0..k).map(|j| w_in[(i, j)] * cu[j]).sum::<f64>())
+        .collect();
+    let b_x = Mat::from_fn(n, d, |i, j| b[(i, j)]);
 
     // Readout of the states: z = c + h (W r).
     let mut w_out = Mat::<f64>::zeros(d + n_out, n);
@@ -385,11 +378,11 @@ pub fn system(
             w_out[(d + r, i)] = w_y[(r, i)];
         }
     }
-    // The encoder: x = S^-1 (z - c) enters as B x + d.
-    let w_enc = Mat::from_fn(n, d, |i, j| b[(i, j)] / lat.map.scale[j]);
+    // The encoder: x = S^-1 (z - c) enters as B_x x (with zero input).
+    let w_enc = Mat::from_fn(n, d, |i, j| b_x[(i, j)] / lat.map.scale[j]);
     let b_enc: Vec<f64> = (0..n)
         .map(|i| {
-            bias[i]
+            b_rec[i]
                 - (0..d)
                     .map(|j| w_enc[(i, j)] * lat.map.center[j])
                     .sum::<f64>()
@@ -400,11 +393,11 @@ pub fn system(
         phi: Phi::Tanh,
         dt,
         w_rec: Recurrent::Factored {
-            left: b.clone(),
+            left: b_x,
             right: w,
         },
         w_in,
-        b_rec: bias,
+        b_rec,
         w_out,
         b_out,
         enc: Some((w_enc, b_enc)),
