@@ -12,7 +12,7 @@ use crate::net::Net;
 use crate::ode::Dopri5;
 use crate::rng::Rng;
 use crate::sema::hir::Var;
-use crate::sema::model::{Simulate, TimeKind};
+use crate::sema::model::Simulate;
 use crate::sim::{self, Diverged};
 
 /// Samples at `t = 0, dt, ..., T`: one row per step, named columns.
@@ -191,18 +191,8 @@ pub fn teacher_force(
                 y.get(r - d).copied().unwrap_or(0.0)
             });
         }
-        let t0 = t as f64 * net.dt;
-        match lat.kind() {
-            TimeKind::Map => {
-                let prev = z.clone();
-                ev.eval(&prev, &u, &mut z);
-            }
-            TimeKind::Flow => {
-                let mut f = |_: f64, z: &[f64], dz: &mut [f64]| ev.eval(z, &u, dz);
-                ode.integrate(&mut f, t0, t0 + net.dt, &mut z)
-                    .map_err(|e| RunError::Reference(e.to_string()))?;
-            }
-        }
+        ev.exact_step(lat.kind(), &mut ode, &mut z, &u, t as f64 * net.dt, net.dt)
+            .map_err(RunError::Reference)?;
     }
     let (kn, m) = (net.n_inputs(), fb.rows.len());
     let x = sim::run(
@@ -305,17 +295,8 @@ pub fn simulate(
         if t == steps {
             break;
         }
-        match lat.kind() {
-            TimeKind::Map => {
-                let prev = z.clone();
-                ev.eval(&prev, sample, &mut z);
-            }
-            TimeKind::Flow => {
-                let mut f = |_: f64, z: &[f64], dz: &mut [f64]| ev.eval(z, sample, dz);
-                ode.integrate(&mut f, t0, t0 + dt, &mut z)
-                    .map_err(|e| RunError::Reference(e.to_string()))?;
-            }
-        }
+        ev.exact_step(lat.kind(), &mut ode, &mut z, sample, t0, dt)
+            .map_err(RunError::Reference)?;
         if z.iter().any(|v| !v.is_finite()) {
             return Err(RunError::Reference(format!(
                 "the state is not finite at t = {:.4} s",

@@ -791,17 +791,8 @@ fn attractor_distance(cx: &Context, tr: &Trace) -> Result<f64, String> {
                 log_growth += (norm / eps).ln();
             }
         }
-        match lat.kind() {
-            crate::sema::model::TimeKind::Map => {
-                let prev = z.clone();
-                ev.eval(&prev, &u, &mut z);
-            }
-            crate::sema::model::TimeKind::Flow => {
-                let mut f = |_: f64, z: &[f64], dz: &mut [f64]| ev.eval(z, &u, dz);
-                ode.integrate(&mut f, t0, t0 + net.dt, &mut z)
-                    .map_err(|e| format!("the system's long run: {e}"))?;
-            }
-        }
+        ev.exact_step(lat.kind(), &mut ode, &mut z, &u, t0, net.dt)
+            .map_err(|e| format!("the system's long run: {e}"))?;
         if t >= steps / 10 {
             for (j, v) in z.iter().enumerate() {
                 samples[j].push(*v);

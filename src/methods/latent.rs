@@ -172,6 +172,31 @@ impl Evaluator<'_> {
         self.code.eval(&self.args, &mut self.regs, out);
     }
 
+    /// One step of the exact solution, in place: the map applied once, or the flow integrated
+    /// from `t0` to `t0 + dt` with `u` held by `ode` (the reference integrator).
+    pub fn exact_step(
+        &mut self,
+        kind: TimeKind,
+        ode: &mut ode::Dopri5,
+        z: &mut [f64],
+        u: &[f64],
+        t0: f64,
+        dt: f64,
+    ) -> Result<(), String> {
+        match kind {
+            TimeKind::Map => {
+                let prev = z.to_vec();
+                self.eval(&prev, u, z);
+                Ok(())
+            }
+            TimeKind::Flow => {
+                let mut f = |_: f64, z: &[f64], dz: &mut [f64]| self.eval(z, u, dz);
+                ode.integrate(&mut f, t0, t0 + dt, z)
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+
     /// The one-step flow map `Phi_dt(z)` with `u` held, in place: RK4 in `substeps` steps for
     /// a flow, one application for a map.
     pub fn flow_map(&mut self, kind: TimeKind, z: &mut [f64], u: &[f64], dt: f64, substeps: usize) {

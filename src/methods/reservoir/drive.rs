@@ -14,7 +14,7 @@ use crate::methods::latent::Latent;
 use crate::net::{Meta, Net};
 use crate::ode::Dopri5;
 use crate::rng::Rng;
-use crate::sema::model::{Task, TimeKind};
+use crate::sema::model::Task;
 use faer::Mat;
 
 /// What a drive build measured.
@@ -69,18 +69,8 @@ pub fn system(
         oev.eval(&z, &u, &mut y);
         traj.extend_from_slice(&z);
         traj.extend_from_slice(&y);
-        let t0 = t as f64 * dt;
-        match lat.kind() {
-            TimeKind::Map => {
-                let prev = z.clone();
-                ev.eval(&prev, &u, &mut z);
-            }
-            TimeKind::Flow => {
-                let mut f = |_: f64, z: &[f64], dz: &mut [f64]| ev.eval(z, &u, dz);
-                ode.integrate(&mut f, t0, t0 + dt, &mut z)
-                    .map_err(|e| format!("the training trajectory: {e}"))?;
-            }
-        }
+        ev.exact_step(lat.kind(), &mut ode, &mut z, &u, t as f64 * dt, dt)
+            .map_err(|e| format!("the training trajectory: {e}"))?;
         if z.iter().any(|v| !v.is_finite()) {
             return Err("the training trajectory is not finite".into());
         }
