@@ -41,7 +41,7 @@ fn reference_that_blows_up() {
 
 #[test]
 fn unimplemented_methods_say_so() {
-    let src = "import std.systems\nnetwork n for Lorenz { method = lowrank\n neurons = 50 }\n";
+    let src = "import std.systems\nnetwork n for Lorenz { method = reservoir\n neurons = 50\n constraints { dale(excitatory = 80%) } }\n";
     let (code, err) = rnnc_on(src, &["build", "FILE"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("not implemented yet"), "{err}");

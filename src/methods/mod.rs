@@ -2,6 +2,7 @@
 //! folder per method. Each method has a build side and a verify side.
 
 pub mod latent;
+pub mod lowrank;
 pub mod nef;
 pub mod reservoir;
 
@@ -37,6 +38,9 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
     let err = |m: String| BuildError(format!("network `{}`: {m}", network.name));
     if network.method.name == "reservoir" {
         return build_reservoir(program, network).map_err(err);
+    }
+    if network.method.name == "lowrank" {
+        return build_lowrank(program, network).map_err(err);
     }
     let Target::System(inst) = &network.target else {
         return Err(err(format!(
@@ -171,6 +175,54 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
         net,
         decoder_rmse: Some(built.decoder_rmse),
         warnings,
+    })
+}
+
+/// `lowrank(rank, bulk)` (METHODS.md section 3).
+fn build_lowrank(program: &Program, network: &Network) -> Result<Built, String> {
+    let Target::System(inst) = &network.target else {
+        return Err("`lowrank` realizes a system".into());
+    };
+    let lat = Latent::new(&program.systems[inst.system], inst)?;
+    let n = network.neurons.ok_or("`lowrank` needs `neurons = N`")?;
+    if let Some(rank) = network.method.num("rank") {
+        if rank as usize != lat.d {
+            return Err(format!(
+                "`lowrank(rank = {rank})`: only rank = d (here {}), one loading pair per latent \
+                 dimension, is implemented",
+                lat.d
+            ));
+        }
+    }
+    if let Some(c) = network.constraints.first() {
+        return Err(format!(
+            "constraint `{}` on a low-rank network is not implemented yet",
+            c.name
+        ));
+    }
+    let tau = match (network.tau, lat.kind()) {
+        (Some(t), _) => t,
+        (None, TimeKind::Flow) => 0.1,
+        (None, TimeKind::Map) => {
+            return Err("`lowrank` of a map needs `tau`".into());
+        }
+    };
+    let meta = meta(network, &lat, Some(&[tau]));
+    let net = lowrank::build(
+        &lat,
+        n,
+        network.method.num("bulk").unwrap_or(0.0),
+        network.method.num("ridge").unwrap_or(1e-6),
+        phi_of(&network.neuron),
+        network.dt,
+        tau,
+        network.seed,
+        meta,
+    )?;
+    Ok(Built {
+        net,
+        decoder_rmse: None,
+        warnings: Vec::new(),
     })
 }
 

@@ -9,7 +9,7 @@
 //! the outputs are fed back (the target on covered steps, the most recent target elsewhere)
 //! and the loop closed on them.
 
-use super::{assemble, uniform, Options, Ridge, Sparse};
+use super::{assemble, uniform, Options, Ridge, SharedRidge, Sparse};
 use crate::methods::latent::Latent;
 use crate::net::{Meta, Net};
 use crate::ode::Dopri5;
@@ -104,19 +104,17 @@ pub fn system(
     }
 
     let alpha = (dt / tau).min(1.0);
-    let mut ridge = Ridge::new(n, w);
+    let mut ridge = SharedRidge::new(n, w);
     let mut r = vec![0.0; n];
     let (mut drive, mut scratch) = (vec![0.0; n], vec![0.0; n]);
     for (t, row) in traj.chunks(w).enumerate() {
         if t >= washout {
-            for (o, &v) in row.iter().enumerate() {
-                ridge.add(o, &r, v);
-            }
+            ridge.add(&r, row);
         }
         affine(&w_fb, &row[..d], &b, &mut drive);
         step(&a, alpha, &mut r, &drive, &mut scratch);
     }
-    let samples = ridge.count(0);
+    let samples = total - washout;
     let (w_out, b_out) = ridge.solve(opts.ridge)?;
     let mut net = assemble(
         &a,

@@ -234,6 +234,120 @@ fn flush(a: &mut Accum, n: usize) {
     a.block_y.clear();
 }
 
+/// Ridge regression of several targets on the same states (no masks): one Gram matrix for
+/// all of them, streamed in blocks like [`Ridge`].
+pub struct SharedRidge {
+    n: usize,
+    m: usize,
+    gram: Mat<f64>,
+    cross: Mat<f64>,
+    sum_q: Vec<f64>,
+    sum_y: Vec<f64>,
+    count: usize,
+    block: Vec<f64>,
+    block_y: Vec<f64>,
+}
+
+impl SharedRidge {
+    pub fn new(n: usize, outputs: usize) -> SharedRidge {
+        SharedRidge {
+            n,
+            m: outputs,
+            gram: Mat::zeros(n, n),
+            cross: Mat::zeros(n, outputs),
+            sum_q: vec![0.0; n],
+            sum_y: vec![0.0; outputs],
+            count: 0,
+            block: Vec::with_capacity(BLOCK * n),
+            block_y: Vec::with_capacity(BLOCK * outputs),
+        }
+    }
+
+    /// One state `q` and its targets `y` (one per output).
+    pub fn add(&mut self, q: &[f64], y: &[f64]) {
+        self.block.extend_from_slice(q);
+        self.block_y.extend_from_slice(y);
+        if self.block.len() == BLOCK * self.n {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let (n, m) = (self.n, self.m);
+        let k = self.block.len() / n;
+        if k == 0 {
+            return;
+        }
+        let q = faer::MatRef::from_column_major_slice(&self.block, n, k);
+        let y = faer::MatRef::from_column_major_slice(&self.block_y, m, k);
+        let par = faer::Par::rayon(0);
+        faer::linalg::matmul::triangular::matmul(
+            self.gram.as_mut(),
+            faer::linalg::matmul::triangular::BlockStructure::TriangularLower,
+            faer::Accum::Add,
+            q,
+            faer::linalg::matmul::triangular::BlockStructure::Rectangular,
+            q.transpose(),
+            faer::linalg::matmul::triangular::BlockStructure::Rectangular,
+            1.0,
+            par,
+        );
+        faer::linalg::matmul::matmul(
+            self.cross.as_mut(),
+            faer::Accum::Add,
+            q,
+            y.transpose(),
+            1.0,
+            par,
+        );
+        crate::net::fastmath::clear_upper();
+        for c in 0..k {
+            for i in 0..n {
+                self.sum_q[i] += self.block[c * n + i];
+            }
+            for o in 0..m {
+                self.sum_y[o] += self.block_y[c * m + o];
+            }
+        }
+        self.count += k;
+        self.block.clear();
+        self.block_y.clear();
+    }
+
+    /// `(W (outputs x N), b)` with `y ~ W q + b`.
+    pub fn solve(mut self, lambda: f64) -> Result<(Mat<f64>, Vec<f64>), String> {
+        self.flush();
+        let (n, m) = (self.n, self.m);
+        if self.count < 2 {
+            return Err(format!(
+                "{} training samples: nothing to fit on",
+                self.count
+            ));
+        }
+        let t = self.count as f64;
+        let qbar: Vec<f64> = self.sum_q.iter().map(|s| s / t).collect();
+        let ybar: Vec<f64> = self.sum_y.iter().map(|s| s / t).collect();
+        let mut g = Mat::from_fn(n, n, |i, j| {
+            let (i, j) = if i >= j { (i, j) } else { (j, i) };
+            self.gram[(i, j)] - t * qbar[i] * qbar[j]
+        });
+        for i in 0..n {
+            g[(i, i)] += lambda;
+        }
+        let rhs = Mat::from_fn(n, m, |i, o| self.cross[(i, o)] - t * ybar[o] * qbar[i]);
+        let chol = g
+            .llt(faer::Side::Lower)
+            .map_err(|_| "the readout's Gram matrix is not positive definite: raise `ridge`")?;
+        let sol = faer::linalg::solvers::Solve::solve(&chol, &rhs);
+        crate::net::fastmath::clear_upper();
+        let w = Mat::from_fn(m, n, |o, i| sol[(i, o)]);
+        let b = (0..m)
+            .map(|o| ybar[o] - (0..n).map(|i| w[(o, i)] * qbar[i]).sum::<f64>())
+            .collect();
+        Ok((w, b))
+    }
+}
+
 /// The rate-form network of a reservoir: `W_rec = A + W_fb W_out[fb rows]` and
 /// `b_rec = b + W_fb b_out[fb rows]` when the loop is closed.
 #[allow(clippy::too_many_arguments)]

@@ -1,0 +1,176 @@
+//! `lowrank(rank, bulk)`: low-rank structure on a random bulk (METHODS.md section 3).
+//!
+//! `W_rec = g chi + M L^T / N` in the current form, `chi_ij ~ N(0, 1/N)`, encoding loadings
+//! `M ~ N(0, 1)` on unit coordinates, a bias `b ~ U(-1, 1)`. The decoding loadings come from
+//! teacher forcing: the low-rank input is clamped to `M z(t)` along exact trajectories of the
+//! system from 64 starts spread over the domain (each `10 tau` long, the first `2 tau`
+//! dropped), so `x(t)` carries the bulk's response too, and `L^T phi(x) / N` is fitted to the
+//! exact discrete target `g(z) = (Phi_dt(z) - a z) / (1 - a)` by ridge (the fitted intercept
+//! folds into the bias through M). The readout is fitted on the same pairs to `z`. With
+//! `bulk = 0` the weights stay factored (rank d).
+
+use crate::methods::latent::Latent;
+use crate::methods::reservoir::SharedRidge;
+use crate::net::{Form, Meta, Net, Phi, Recurrent};
+use crate::rng::Rng;
+use faer::Mat;
+
+/// Builds the network; `rank` must equal the latent dimension.
+#[allow(clippy::too_many_arguments)]
+pub fn build(
+    lat: &Latent,
+    n: usize,
+    bulk: f64,
+    ridge: f64,
+    phi: Phi,
+    dt: f64,
+    tau: f64,
+    seed: u64,
+    meta: Meta,
+) -> Result<Net, String> {
+    let (d, k) = (lat.d, lat.k);
+    let a = (-dt / tau).exp();
+    let mut rng = Rng::new(seed, "lowrank");
+    let m = Mat::from_fn(n, d, |_, _| rng.normal());
+    let b: Vec<f64> = (0..n).map(|_| rng.range(-1.0, 1.0)).collect();
+    let chi = (bulk != 0.0).then(|| {
+        let s = bulk / (n as f64).sqrt();
+        Mat::from_fn(n, n, |_, _| s * rng.normal())
+    });
+
+    // Teacher forcing along exact trajectories from starts spread over the domain.
+    let starts = crate::methods::nef::spread_ball(64, d, &mut rng);
+    let steps = ((10.0 * tau / dt).ceil() as usize).max(20);
+    let skip = (2.0 * tau / dt).ceil() as usize;
+    let substeps = crate::methods::latent::substeps(dt, lat.rate_bound());
+    let mut ev = lat.evaluator();
+    let u0 = vec![0.0; k];
+    // Targets per pair: g(z) (d) for L, then z (d) for the readout, in unit coordinates.
+    let mut fit = SharedRidge::new(n, 2 * d);
+    let mut targets = vec![0.0; 2 * d];
+    // All starts advance together, so the bulk's input is one matrix product per step.
+    let s_count = starts.len() / d;
+    let mut zs: Vec<Vec<f64>> = starts
+        .chunks(d)
+        .map(|st| {
+            let mut z = vec![0.0; d];
+            lat.map.from_unit(st, &mut z);
+            z
+        })
+        .collect();
+    // The network starts on the manifold of its start: x = M zeta + b.
+    let mut x = Mat::from_fn(n, s_count, |i, c| {
+        b[i] + (0..d).map(|j| m[(i, j)] * starts[c * d + j]).sum::<f64>()
+    });
+    let mut p = Mat::<f64>::zeros(n, s_count);
+    let mut bulk_in = Mat::<f64>::zeros(n, s_count);
+    let (mut next, mut zeta, mut zeta1) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+    let mut g = Mat::<f64>::zeros(d, s_count);
+    for t in 0..steps {
+        for c in 0..s_count {
+            phi.eval_into(x.col_as_slice(c), p.col_as_slice_mut(c));
+        }
+        for (c, z) in zs.iter_mut().enumerate() {
+            lat.map.to_unit(z, &mut zeta);
+            next.copy_from_slice(z);
+            ev.flow_map(lat.kind(), &mut next, &u0, dt, substeps);
+            lat.map.to_unit(&next, &mut zeta1);
+            for j in 0..d {
+                g[(j, c)] = (zeta1[j] - a * zeta[j]) / (1.0 - a);
+                targets[j] = g[(j, c)];
+                targets[d + j] = zeta[j];
+            }
+            if t >= skip {
+                fit.add(p.col_as_slice(c), &targets);
+            }
+            z.copy_from_slice(&next);
+        }
+        // The low-rank input clamped to M g(z): the M-part of x then follows the system
+        // exactly, x = M zeta + b + (the bulk's response).
+        if let Some(chi) = &chi {
+            faer::linalg::matmul::matmul(
+                bulk_in.as_mut(),
+                faer::Accum::Replace,
+                chi.as_ref(),
+                p.as_ref(),
+                1.0,
+                faer::Par::rayon(0),
+            );
+            crate::net::fastmath::clear_upper();
+        }
+        for c in 0..s_count {
+            for i in 0..n {
+                let gi: f64 = (0..d).map(|j| m[(i, j)] * g[(j, c)]).sum();
+                x[(i, c)] = a * x[(i, c)] + (1.0 - a) * (bulk_in[(i, c)] + gi + b[i]);
+            }
+        }
+    }
+    let (w, c) = fit.solve(ridge)?; // (2d x n), (2d)
+                                    // L^T / N: the first d rows; their intercepts fold into the bias through M.
+    let right = Mat::from_fn(d, n, |j, i| w[(j, i)]);
+    let mut b_rec = b.clone();
+    for (i, bi) in b_rec.iter_mut().enumerate() {
+        for j in 0..d {
+            *bi += m[(i, j)] * c[j];
+        }
+    }
+    let w_rec = match chi {
+        None => Recurrent::Factored {
+            left: m.clone(),
+            right,
+        },
+        Some(chi) => Recurrent::Dense(chi + &m * &right),
+    };
+    // Readout of z: unit coordinates mapped back.
+    let w_out = Mat::from_fn(d, n, |j, i| lat.map.scale[j] * w[(d + j, i)]);
+    let b_out: Vec<f64> = (0..d)
+        .map(|j| lat.map.center[j] + lat.map.scale[j] * c[d + j])
+        .collect();
+    // Inputs that enter affinely, as NEF's `W_in = M S^-1 Bbar / (1 - a)` with Bbar = dt B_u.
+    let mut w_in = Mat::<f64>::zeros(n, k);
+    if k > 0 {
+        let mut zc = vec![0.0; d];
+        lat.map.from_unit(&vec![0.0; d], &mut zc);
+        let (mut f0, mut f1) = (vec![0.0; d], vec![0.0; d]);
+        for col in 0..k {
+            let mut u = vec![0.0; k];
+            ev.eval(&zc, &u, &mut f0);
+            u[col] = 1.0;
+            ev.eval(&zc, &u, &mut f1);
+            for i in 0..n {
+                w_in[(i, col)] = (0..d)
+                    .map(|j| m[(i, j)] * dt * (f1[j] - f0[j]) / lat.map.scale[j])
+                    .sum::<f64>()
+                    / (1.0 - a);
+            }
+        }
+    }
+    let w_enc = Mat::from_fn(n, d, |i, j| m[(i, j)] / lat.map.scale[j]);
+    let b_enc: Vec<f64> = (0..n)
+        .map(|i| {
+            b[i] - (0..d)
+                .map(|j| w_enc[(i, j)] * lat.map.center[j])
+                .sum::<f64>()
+        })
+        .collect();
+    let mut net = Net {
+        form: Form::Current,
+        phi,
+        dt,
+        w_rec,
+        w_in,
+        b_rec,
+        w_out,
+        b_out,
+        enc: Some((w_enc, b_enc)),
+        alpha: vec![1.0 - a; n],
+        init_state: vec![0.0; n],
+        gain_input: None,
+        dale_sign: None,
+        positions: None,
+        feedback: None,
+        meta,
+    };
+    net.init_state = net.encode(&lat.inst.init).expect("an encoder");
+    Ok(net)
+}
