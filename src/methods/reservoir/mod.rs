@@ -108,131 +108,50 @@ pub fn uniform(rows: usize, cols: usize, scale: f64, rng: &mut Rng) -> Mat<f64> 
 }
 
 /// Ridge regression on centred data, streamed: `W_out = Y Q^T (Q Q^T + lambda I)^-1` and
-/// `b_out = ybar - W_out qbar` over the pairs added (one Gram matrix per output, because each
-/// output has its own mask). States are buffered in blocks so the Gram update is a
-/// matrix-matrix product; nothing of size T x N is kept.
+/// `b_out = ybar - W_out qbar` over the pairs added, one Gram matrix per output because each
+/// output has its own mask (a [`SharedRidge`] of one target each). Nothing of size T x N is
+/// kept.
 pub struct Ridge {
     n: usize,
-    outputs: Vec<Accum>,
+    outputs: Vec<SharedRidge>,
 }
-
-struct Accum {
-    gram: Mat<f64>,
-    cross: Vec<f64>,
-    sum_q: Vec<f64>,
-    sum_y: f64,
-    count: usize,
-    block: Vec<f64>,
-    block_y: Vec<f64>,
-}
-
-const BLOCK: usize = 512;
 
 impl Ridge {
     pub fn new(n: usize, outputs: usize) -> Ridge {
         Ridge {
             n,
-            outputs: (0..outputs)
-                .map(|_| Accum {
-                    gram: Mat::zeros(n, n),
-                    cross: vec![0.0; n],
-                    sum_q: vec![0.0; n],
-                    sum_y: 0.0,
-                    count: 0,
-                    block: Vec::with_capacity(BLOCK * n),
-                    block_y: Vec::with_capacity(BLOCK),
-                })
-                .collect(),
+            outputs: (0..outputs).map(|_| SharedRidge::new(n, 1)).collect(),
         }
     }
 
     /// One pair for output `o`: state `q` should read out `y`.
     pub fn add(&mut self, o: usize, q: &[f64], y: f64) {
-        let n = self.n;
-        let a = &mut self.outputs[o];
-        a.block.extend_from_slice(q);
-        a.block_y.push(y);
-        if a.block_y.len() == BLOCK {
-            flush(a, n);
-        }
+        self.outputs[o].add(q, &[y]);
     }
 
     pub fn count(&self, o: usize) -> usize {
-        self.outputs[o].count + self.outputs[o].block_y.len()
+        let a = &self.outputs[o];
+        a.count + a.block.len() / self.n
     }
 
     /// The readout: `(W_out (outputs x N), b_out)`.
-    pub fn solve(mut self, lambda: f64) -> Result<(Mat<f64>, Vec<f64>), String> {
+    pub fn solve(self, lambda: f64) -> Result<(Mat<f64>, Vec<f64>), String> {
         let n = self.n;
         let m = self.outputs.len();
         let mut w = Mat::zeros(m, n);
         let mut b = vec![0.0; m];
-        for (o, a) in self.outputs.iter_mut().enumerate() {
-            flush(a, n);
-            if a.count < 2 {
-                return Err(format!(
-                    "output {o} has {} training samples: nothing to fit the readout on",
-                    a.count
-                ));
-            }
-            let t = a.count as f64;
-            let qbar: Vec<f64> = a.sum_q.iter().map(|s| s / t).collect();
-            let ybar = a.sum_y / t;
-            // Centred Gram (lower triangle filled) and cross term.
-            let mut g = Mat::from_fn(n, n, |i, j| {
-                let (i, j) = if i >= j { (i, j) } else { (j, i) };
-                a.gram[(i, j)] - t * qbar[i] * qbar[j]
-            });
-            for i in 0..n {
-                g[(i, i)] += lambda;
-            }
-            let rhs = Mat::from_fn(n, 1, |i, _| a.cross[i] - t * ybar * qbar[i]);
-            let chol = g
-                .llt(faer::Side::Lower)
-                .map_err(|_| "the readout's Gram matrix is not positive definite: raise `ridge`")?;
-            let sol = faer::linalg::solvers::Solve::solve(&chol, &rhs);
-            crate::net::fastmath::clear_upper();
-            let mut dot = 0.0;
+        for (o, a) in self.outputs.into_iter().enumerate() {
+            let (wo, bo) = a.solve(lambda).map_err(|e| format!("output {o}: {e}"))?;
             for j in 0..n {
-                w[(o, j)] = sol[(j, 0)];
-                dot += sol[(j, 0)] * qbar[j];
+                w[(o, j)] = wo[(0, j)];
             }
-            b[o] = ybar - dot;
+            b[o] = bo[0];
         }
         Ok((w, b))
     }
 }
 
-fn flush(a: &mut Accum, n: usize) {
-    let k = a.block_y.len();
-    if k == 0 {
-        return;
-    }
-    let q = faer::MatRef::from_column_major_slice(&a.block, n, k);
-    faer::linalg::matmul::triangular::matmul(
-        a.gram.as_mut(),
-        faer::linalg::matmul::triangular::BlockStructure::TriangularLower,
-        faer::Accum::Add,
-        q,
-        faer::linalg::matmul::triangular::BlockStructure::Rectangular,
-        q.transpose(),
-        faer::linalg::matmul::triangular::BlockStructure::Rectangular,
-        1.0,
-        faer::Par::rayon(0),
-    );
-    crate::net::fastmath::clear_upper();
-    for (c, &y) in a.block_y.iter().enumerate() {
-        let col = &a.block[c * n..(c + 1) * n];
-        for i in 0..n {
-            a.cross[i] += y * col[i];
-            a.sum_q[i] += col[i];
-        }
-        a.sum_y += y;
-    }
-    a.count += k;
-    a.block.clear();
-    a.block_y.clear();
-}
+const BLOCK: usize = 512;
 
 /// Ridge regression of several targets on the same states (no masks): one Gram matrix for
 /// all of them, streamed in blocks like [`Ridge`].
