@@ -7,7 +7,10 @@ use rnnc::methods;
 use rnnc::progress::Silent;
 use rnnc::source::{FsLoader, SourceDb};
 
-fn double_well(neurons: usize, bulk: f64) -> (rnnc::sema::model::Program, rnnc::net::Net) {
+fn double_well(
+    neurons: usize,
+    bulk: f64,
+) -> (rnnc::sema::model::Program, rnnc::net::Net, Vec<(f64, bool)>) {
     let src = format!(
         "import std.systems\nnetwork w for DoubleWell {{ method = lowrank(rank = 1, bulk = {bulk})\n neurons = {neurons}\n tau = 100 ms }}\n\
          check w {{\n simulate 5 s from x = 0.2\n expect nrmse < 10%\n expect stable_fixed_points == 2\n}}\n"
@@ -15,14 +18,14 @@ fn double_well(neurons: usize, bulk: f64) -> (rnnc::sema::model::Program, rnnc::
     let mut db = SourceDb::new();
     let a = driver::analyze_text(&mut db, &FsLoader, "t.rnn", &src);
     assert!(!a.has_errors(), "{:?}", a.diagnostics);
-    let net = methods::build(&a.program, 0).unwrap().net;
-    (a.program, net)
+    let built = methods::build(&a.program, 0).unwrap();
+    (a.program, built.net, built.mean_field.unwrap())
 }
 
 #[test]
 fn the_double_well_survives_a_random_bulk() {
     for (neurons, bulk) in [(300, 0.0), (300, 0.5)] {
-        let (p, net) = double_well(neurons, bulk);
+        let (p, net, predicted) = double_well(neurons, bulk);
         assert_eq!(net.w_rec.rank(), (bulk == 0.0).then_some(1));
         let report = check::run(&p, &p.checks[0], &net);
         for l in &report.lines {
@@ -42,5 +45,24 @@ fn the_double_well_survives_a_random_bulk() {
             (wells[0] + 1.0).abs() < 0.05 && (wells[1] - 1.0).abs() < 0.05,
             "{wells:?}"
         );
+        // The mean-field prediction: two stable points and a saddle. Without a bulk it is the
+        // network's own rank-one equation and agrees to 1e-4; with bulk 0.5 the Gaussian-field
+        // approximation puts the wells at +-0.79 (the fitted loadings are correlated with the
+        // quenched bulk input, which the approximation treats as independent noise): issue 5
+        // asks 5 %, left open.
+        eprintln!("bulk {bulk}: mean field {predicted:?}");
+        let mut mf: Vec<f64> = predicted.iter().filter(|p| p.1).map(|p| p.0).collect();
+        mf.sort_by(f64::total_cmp);
+        assert_eq!(mf.len(), 2, "{predicted:?}");
+        assert_eq!(
+            predicted.iter().filter(|p| !p.1).count(),
+            1,
+            "{predicted:?}"
+        );
+        if bulk == 0.0 {
+            for (a, b) in mf.iter().zip(&wells) {
+                assert!((a - b).abs() < 1e-4, "mean field {a} vs network {b}");
+            }
+        }
     }
 }

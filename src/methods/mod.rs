@@ -16,6 +16,9 @@ pub struct Built {
     pub net: Net,
     pub decoder_rmse: Option<f64>,
     pub warnings: Vec<String>,
+    /// `lowrank` with one latent dimension: the mean-field prediction of the fixed points
+    /// (decoded value, stable), a cross-check for `fixed_points`.
+    pub mean_field: Option<Vec<(f64, bool)>>,
 }
 
 /// Why a network could not be built: a message for the user.
@@ -175,6 +178,7 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
         net,
         decoder_rmse: Some(built.decoder_rmse),
         warnings,
+        mean_field: None,
     })
 }
 
@@ -208,7 +212,7 @@ fn build_lowrank(program: &Program, network: &Network) -> Result<Built, String> 
         }
     };
     let meta = meta(network, &lat, Some(&[tau]));
-    let net = lowrank::build(
+    let (net, predicted) = lowrank::build(
         &lat,
         n,
         network.method.num("bulk").unwrap_or(0.0),
@@ -223,6 +227,7 @@ fn build_lowrank(program: &Program, network: &Network) -> Result<Built, String> 
         net,
         decoder_rmse: None,
         warnings: Vec::new(),
+        mean_field: predicted,
     })
 }
 
@@ -261,6 +266,7 @@ fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String
                     net: c.net,
                     decoder_rmse: None,
                     warnings: Vec::new(),
+                    mean_field: None,
                 });
             }
             reservoir::drive::system(&lat, &opts, n, dt, tau, network.seed, meta)?
@@ -294,6 +300,7 @@ fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String
         net: fit.net,
         decoder_rmse: None,
         warnings: Vec::new(),
+        mean_field: None,
     })
 }
 

@@ -15,6 +15,86 @@ use crate::net::{Form, Meta, Net, Phi, Recurrent};
 use crate::rng::Rng;
 use faer::Mat;
 
+/// The mean-field fixed points of a rank-one network `x = bulk chi phi(x) + m kappa + b`,
+/// `kappa = sum_i r_i phi(x_i) + c` (Mastrogiuseppe & Ostojic 2018): the bulk's input to
+/// each unit is replaced by a Gaussian field of self-consistent variance
+/// `Delta = bulk^2 <phi^2>`, so `kappa = sum_i r_i E[phi(m_i kappa + b_i + sqrt(Delta) xi)] + c`
+/// (exact when `bulk = 0`). Returns each root `kappa` (unit coordinates) and whether it is
+/// stable in the mean field (slope below 1).
+pub fn mean_field(
+    m: &[f64],
+    r: &[f64],
+    b: &[f64],
+    c: f64,
+    bulk: f64,
+    phi: Phi,
+) -> Vec<(f64, bool)> {
+    // E over the standard normal xi: a midpoint rule of 121 points on [-6, 6].
+    let nodes: Vec<(f64, f64)> = (0..121)
+        .map(|k| {
+            let xi = -6.0 + 12.0 * (k as f64 + 0.5) / 121.0;
+            (
+                xi,
+                (-0.5 * xi * xi).exp() * 12.0 / 121.0 / (2.0 * std::f64::consts::PI).sqrt(),
+            )
+        })
+        .collect();
+    let field = |kappa: f64| -> f64 {
+        // Self-consistent bulk variance, by iteration.
+        let mut delta = 0.0f64;
+        if bulk != 0.0 {
+            for _ in 0..50 {
+                let mut q = 0.0;
+                for i in 0..m.len() {
+                    for &(xi, w) in &nodes {
+                        let v = phi.eval(m[i] * kappa + b[i] + delta.sqrt() * xi);
+                        q += w * v * v;
+                    }
+                }
+                delta = bulk * bulk * q / m.len() as f64;
+            }
+        }
+        let mut sum = c;
+        for i in 0..m.len() {
+            let e: f64 = if bulk == 0.0 {
+                phi.eval(m[i] * kappa + b[i])
+            } else {
+                nodes
+                    .iter()
+                    .map(|&(xi, w)| w * phi.eval(m[i] * kappa + b[i] + delta.sqrt() * xi))
+                    .sum()
+            };
+            sum += r[i] * e;
+        }
+        sum - kappa
+    };
+    let grid: Vec<f64> = (0..=300).map(|k| -1.5 + 3.0 * k as f64 / 300.0).collect();
+    let values: Vec<f64> = grid.iter().map(|&k| field(k)).collect();
+    let mut roots = Vec::new();
+    for w in 0..300 {
+        if values[w] == 0.0 || values[w].signum() != values[w + 1].signum() {
+            let (mut lo, mut hi) = (grid[w], grid[w + 1]);
+            let mut flo = values[w];
+            for _ in 0..60 {
+                let mid = 0.5 * (lo + hi);
+                let fm = field(mid);
+                if fm.signum() == flo.signum() {
+                    lo = mid;
+                    flo = fm;
+                } else {
+                    hi = mid;
+                }
+            }
+            // Stable when F(kappa) - kappa falls through zero.
+            roots.push((0.5 * (lo + hi), values[w + 1] < values[w]));
+        }
+    }
+    roots
+}
+
+/// A predicted fixed point: its value and whether it is stable.
+pub type FixedPoint = (f64, bool);
+
 /// Builds the network; `rank` must equal the latent dimension.
 #[allow(clippy::too_many_arguments)]
 pub fn build(
@@ -27,7 +107,7 @@ pub fn build(
     tau: f64,
     seed: u64,
     meta: Meta,
-) -> Result<Net, String> {
+) -> Result<(Net, Option<Vec<FixedPoint>>), String> {
     let (d, k) = (lat.d, lat.k);
     let a = (-dt / tau).exp();
     let mut rng = Rng::new(seed, "lowrank");
@@ -172,5 +252,14 @@ pub fn build(
         meta,
     };
     net.init_state = net.encode(&lat.inst.init).expect("an encoder");
-    Ok(net)
+    // The mean-field cross-check of the fixed points, for one latent dimension (decoded).
+    let predicted = (d == 1).then(|| {
+        let r: Vec<f64> = (0..n).map(|i| w[(0, i)]).collect();
+        let mcol: Vec<f64> = (0..n).map(|i| m[(i, 0)]).collect();
+        mean_field(&mcol, &r, &b, c[0], bulk, phi)
+            .into_iter()
+            .map(|(kappa, stable)| (lat.map.center[0] + lat.map.scale[0] * kappa, stable))
+            .collect()
+    });
+    Ok((net, predicted))
 }
