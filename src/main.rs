@@ -802,79 +802,65 @@ fn foreign_options(
     })
 }
 
-/// Fills the names a foreign file's manifest would give from the program.
+/// Fills the names a foreign file's manifest would give from the program (a system's states,
+/// inputs and outputs, or a task's channels), and checks `W_out` and `W_in` against them.
 fn adopt_names(
     net: &mut rnnc::net::Net,
     program: &rnnc::sema::Program,
     index: usize,
 ) -> Result<(), String> {
-    let network = &program.networks[index];
-    let inst = match &network.target {
-        rnnc::sema::Target::System(inst) => inst,
-        rnnc::sema::Target::Task(ti) => return adopt_task_names(net, &program.tasks[*ti]),
+    let (name, states, inputs, outputs) = match &program.networks[index].target {
+        rnnc::sema::Target::System(inst) => {
+            let sys = &program.systems[inst.system];
+            let outputs = rnnc::sema::model::expand(sys.outputs.iter().map(|(n, e)| {
+                let len = e.shape().len();
+                (n.as_str(), (len != 1).then_some(len))
+            }));
+            (&sys.name, sys.state_names(), sys.input_names(), outputs)
+        }
+        rnnc::sema::Target::Task(ti) => {
+            let task = &program.tasks[*ti];
+            (
+                &task.name,
+                Vec::new(),
+                task.input_names(),
+                task.output_names(),
+            )
+        }
         rnnc::sema::Target::None => return Ok(()),
     };
-    let sys = &program.systems[inst.system];
-    if net.meta.states.is_empty() {
-        net.meta.states = sys.state_names();
-        net.meta.inputs = sys.input_names();
-        net.meta.outputs = rnnc::sema::model::expand(sys.outputs.iter().map(|(n, e)| {
-            let len = e.shape().len();
-            (n.as_str(), (len != 1).then_some(len))
-        }));
+    let m = &mut net.meta;
+    if m.states.is_empty() && m.inputs.is_empty() && m.outputs.is_empty() {
+        m.states = states.clone();
+        m.inputs = inputs.clone();
+        m.outputs = outputs.clone();
     }
-    let d = sys.state_dim();
-    if net.n_out() < d {
+    // A system's file needs its state rows (outputs are optional); a task's its output rows.
+    let rows = if states.is_empty() {
+        outputs.len()
+    } else {
+        states.len()
+    };
+    let what = if states.is_empty() {
+        "output"
+    } else {
+        "latent state"
+    };
+    if net.n_out() < rows {
         return Err(format!(
-            "array `W_out` has shape ({}, {}), expected ({d}, {}) or more rows: one per latent state of `{}`",
+            "array `W_out` has shape ({}, {}), expected ({rows}, {}) or more rows: one per {what} of `{name}`",
             net.n_out(),
             net.n(),
             net.n(),
-            sys.name
-        ));
-    }
-    if net.n_inputs() != sys.input_dim() {
-        return Err(format!(
-            "array `W_in` has shape ({}, {}), expected ({}, {}): one column per input of `{}`",
-            net.n(),
-            net.n_inputs(),
-            net.n(),
-            sys.input_dim(),
-            sys.name
-        ));
-    }
-    Ok(())
-}
-
-/// A task network's readout rows are the task's outputs; its input columns the task's inputs.
-fn adopt_task_names(
-    net: &mut rnnc::net::Net,
-    task: &rnnc::sema::model::Task,
-) -> Result<(), String> {
-    let inputs = rnnc::sema::model::expand(task.inputs.iter().map(|c| (c.name.as_str(), c.size)));
-    let outputs = rnnc::sema::model::expand(task.outputs.iter().map(|c| (c.name.as_str(), c.size)));
-    if net.meta.inputs.is_empty() && net.meta.outputs.is_empty() {
-        net.meta.inputs = inputs.clone();
-        net.meta.outputs = outputs.clone();
-    }
-    if net.n_out() < outputs.len() {
-        return Err(format!(
-            "array `W_out` has shape ({}, {}), expected ({}, {}): one row per output of `{}`",
-            net.n_out(),
-            net.n(),
-            outputs.len(),
-            net.n(),
-            task.name
         ));
     }
     if net.n_inputs() != inputs.len() {
         return Err(format!(
-            "array `W_in` has shape ({}, {}), expected ({}, {}): one column per input of `{}`",
+            "array `W_in` has shape ({}, {}), expected ({}, {}): one column per input of `{name}`",
             net.n(),
             net.n_inputs(),
             net.n(),
             inputs.len(),
-            task.name
         ));
     }
     Ok(())

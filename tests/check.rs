@@ -282,3 +282,57 @@ fn a_cycle_in_place_of_the_lorenz_attractor_is_a_collapse() {
         .remove(0);
     assert_eq!(line.pass, Some(true), "{line:?}");
 }
+
+/// A weight file that does not fit the program's network is an invalid input (exit 2) whose
+/// message names the array and both shapes, for a system and for a task.
+#[test]
+fn weights_of_the_wrong_shape_name_the_array_and_both_shapes() {
+    let dir = tmp("shapes");
+    let src = dir.join("s.rnn");
+    std::fs::write(
+        &src,
+        "import std.systems\nimport std.tasks\nnetwork i for Integrator { neurons = 50 }\n\
+         network o for Oscillator(freq = 1 Hz) { neurons = 50 }\n\
+         network f for FlipFlop { neurons = 50 }\n\
+         check o {\n simulate 1 s\n expect nrmse < 1%\n}\ncheck f {\n expect accuracy(FlipFlop) == 100%\n}\n",
+    )
+    .unwrap();
+    let (code, _, err) = rnnc(&[
+        "build",
+        src.to_str().unwrap(),
+        "--network",
+        "i",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let file = dir.join("i.npz");
+    let (code, out, err) = rnnc(&[
+        "check",
+        src.to_str().unwrap(),
+        "--network",
+        "o",
+        "--weights",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("array `W_out` has shape (1, 50), expected (2, 50) or more rows: one per latent state of `Oscillator`"),
+        "{err}"
+    );
+    let (code, out, err) = rnnc(&[
+        "check",
+        src.to_str().unwrap(),
+        "--network",
+        "f",
+        "--weights",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(
+            "array `W_in` has shape (50, 1), expected (50, 2): one column per input of `FlipFlop`"
+        ),
+        "{err}"
+    );
+}

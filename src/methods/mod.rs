@@ -277,9 +277,6 @@ fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String
         Target::Task(ti) => {
             let task = &program.tasks[*ti];
             let tau = network.tau.unwrap_or(0.1);
-            let names = |c: &[crate::sema::model::Channel]| {
-                crate::sema::model::expand(c.iter().map(|c| (c.name.as_str(), c.size)))
-            };
             let meta = crate::net::Meta {
                 network: network.name.clone(),
                 target: task.name.clone(),
@@ -287,8 +284,8 @@ fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String
                 options: call_json(&network.method),
                 seed: network.seed,
                 tau: vec![tau],
-                inputs: names(&task.inputs),
-                outputs: names(&task.outputs),
+                inputs: task.input_names(),
+                outputs: task.output_names(),
                 units: json!({"time": "s", "dt": "s", "tau": "s"}),
                 ..Default::default()
             };

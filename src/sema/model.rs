@@ -268,6 +268,17 @@ pub struct Task {
     pub trials: Vec<Trial>,
 }
 
+impl Task {
+    /// Input component names in array order (`u`, `v[0]`, `v[1]`).
+    pub fn input_names(&self) -> Vec<String> {
+        expand(self.inputs.iter().map(|c| (c.name.as_str(), c.size)))
+    }
+
+    pub fn output_names(&self) -> Vec<String> {
+        expand(self.outputs.iter().map(|c| (c.name.as_str(), c.size)))
+    }
+}
+
 /// An option value, in SI units.
 #[derive(Clone, Debug, PartialEq)]
 pub enum OptValue {

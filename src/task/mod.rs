@@ -14,7 +14,7 @@ use crate::flat::{self, Code, Noise, Source};
 use crate::net::Net;
 use crate::rng::Rng;
 use crate::sema::hir::{HExpr, Var};
-use crate::sema::model::{expand, Dist, Duration, LocalKind, Rule as SemaRule, Task};
+use crate::sema::model::{Dist, Duration, LocalKind, Rule as SemaRule, Task};
 use faer::Mat;
 
 /// What an expectation asks of an output over its steps.
@@ -324,8 +324,8 @@ pub fn generate(task: &Task, dt: f64, seed: u64, stream: &str) -> Result<Trials,
     Ok(Trials {
         task: task.name.clone(),
         dt,
-        inputs: expand(task.inputs.iter().map(|c| (c.name.as_str(), c.size))),
-        outputs: expand(task.outputs.iter().map(|c| (c.name.as_str(), c.size))),
+        inputs: task.input_names(),
+        outputs: task.output_names(),
         locals: task.locals.iter().map(|l| l.name.clone()).collect(),
         trials,
     })
