@@ -164,8 +164,6 @@ pub fn teacher_force(
     lat: &Latent,
     z0: &[f64],
 ) -> Result<(Vec<f64>, Vec<f64>), RunError> {
-    let open = net.open_loop().expect("teacher forcing needs W_fb");
-    let fb = net.feedback.as_ref().expect("checked");
     let tau_max = net
         .meta
         .tau
@@ -173,7 +171,18 @@ pub fn teacher_force(
         .copied()
         .fold(0.0f64, f64::max)
         .max(net.dt / net.alpha.iter().copied().fold(f64::INFINITY, f64::min));
-    let steps = (20.0 * tau_max / net.dt).ceil() as usize;
+    teacher_force_for(net, lat, z0, (20.0 * tau_max / net.dt).ceil() as usize)
+}
+
+/// [`teacher_force`] for a given number of steps.
+pub fn teacher_force_for(
+    net: &Net,
+    lat: &Latent,
+    z0: &[f64],
+    steps: usize,
+) -> Result<(Vec<f64>, Vec<f64>), RunError> {
+    let open = net.open_loop().expect("teacher forcing needs W_fb");
+    let fb = net.feedback.as_ref().expect("checked");
     let (d, k) = (lat.d, lat.k);
     let u = vec![0.0; k];
     let mut ev = lat.evaluator();

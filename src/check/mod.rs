@@ -11,6 +11,7 @@
 //! pass.
 
 pub mod fixed_points;
+pub mod forecast;
 pub mod graph;
 pub mod lyapunov;
 pub mod memory;

@@ -4,6 +4,7 @@
 
 pub mod fastmath;
 mod phi;
+pub mod sparse;
 
 pub use phi::Phi;
 
@@ -134,6 +135,27 @@ pub struct Feedback {
     pub rows: Vec<usize>,
 }
 
+impl Feedback {
+    /// The loop's share of the closed-loop `W_rec`: `W_fb W_out[rows]`, summed over the fed-back
+    /// rows in order with plain loops, so every caller (the reservoir's assembly, the open
+    /// loop, the simulator's split) gets the same bits and `W_rec - loop_term` has exact zeros
+    /// where the open loop does.
+    pub fn loop_term(&self, w_out: &Mat<f64>) -> Mat<f64> {
+        let n = self.w_fb.nrows();
+        let cols = w_out.ncols();
+        let mut m = Mat::zeros(n, cols);
+        for (c, &r) in self.rows.iter().enumerate() {
+            for j in 0..cols {
+                let o = w_out[(r, j)];
+                for i in 0..n {
+                    m[(i, j)] += self.w_fb[(i, c)] * o;
+                }
+            }
+        }
+        m
+    }
+}
+
 impl Net {
     pub fn n(&self) -> usize {
         self.b_rec.len()
@@ -205,7 +227,7 @@ impl Net {
         let (n, d_fb, k) = (self.n(), fb.rows.len(), self.n_inputs());
         let rows = Mat::from_fn(d_fb, n, |r, j| self.w_out[(fb.rows[r], j)]);
         let w_rec = match &self.w_rec {
-            Recurrent::Dense(w) => Recurrent::Dense(w - &fb.w_fb * &rows),
+            Recurrent::Dense(w) => Recurrent::Dense(w - fb.loop_term(&self.w_out)),
             Recurrent::Factored { left, right } => {
                 let r = left.ncols();
                 Recurrent::Factored {

@@ -43,8 +43,12 @@ pub struct Stepper<'n> {
     net: &'n Net,
     /// Rows of `W_rec_right` (factored) and of `W_out`, each contiguous, for dot products.
     right_rows: Vec<f64>,
-    /// A dense `W_rec` with at most half its entries nonzero, in compressed rows.
-    sparse: Option<Csr>,
+    /// A dense `W_rec` with at most half its entries nonzero, in compressed rows; or, for a
+    /// closed loop whose open loop is that sparse (a driven reservoir), the open loop's `A`,
+    /// with the loop added as `W_fb (W_out[rows] p)` in `fb`.
+    sparse: Option<crate::net::sparse::Csr>,
+    /// Rows of `W_fb` (N x d_fb, row-major) and the fed-back rows of `W_out` (d_fb x N).
+    fb: Option<(Vec<f64>, Vec<f64>)>,
     out_rows: Vec<f64>,
     x: Vec<f64>,
     p: Vec<f64>,
@@ -60,66 +64,6 @@ fn matvec(dst: &mut [f64], w: MatRef<'_, f64>, v: &[f64]) {
     let v = MatRef::from_column_major_slice(v, v.len(), 1);
     matmul(dst, Accum::Replace, w, v, 1.0, Par::Seq);
     crate::net::fastmath::clear_upper();
-}
-
-/// Compressed sparse rows: a constrained network's `W_rec` (sparsity, pruning) costs its
-/// nonzeros per step, not N^2.
-struct Csr {
-    row_ptr: Vec<usize>,
-    cols: Vec<u32>,
-    vals: Vec<f64>,
-}
-
-impl Csr {
-    /// `None` when more than `max_density` of the entries are nonzero.
-    fn from_dense(w: &Mat<f64>, max_density: f64) -> Option<Csr> {
-        let (n, m) = (w.nrows(), w.ncols());
-        let mut nz = 0usize;
-        for j in 0..m {
-            nz += w.col_as_slice(j).iter().filter(|v| **v != 0.0).count();
-        }
-        if n == 0 || nz as f64 > max_density * (n * m) as f64 {
-            return None;
-        }
-        let mut row_ptr = Vec::with_capacity(n + 1);
-        let mut cols = Vec::with_capacity(nz);
-        let mut vals = Vec::with_capacity(nz);
-        row_ptr.push(0);
-        for i in 0..n {
-            for j in 0..m {
-                let v = w[(i, j)];
-                if v != 0.0 {
-                    cols.push(j as u32);
-                    vals.push(v);
-                }
-            }
-            row_ptr.push(vals.len());
-        }
-        Some(Csr {
-            row_ptr,
-            cols,
-            vals,
-        })
-    }
-
-    fn matvec(&self, x: &[f64], y: &mut [f64]) {
-        for (i, yi) in y.iter_mut().enumerate() {
-            let (a, b) = (self.row_ptr[i], self.row_ptr[i + 1]);
-            let mut acc = [0.0; 4];
-            let (cols, vals) = (&self.cols[a..b], &self.vals[a..b]);
-            let chunks = cols.len() / 4;
-            for c in 0..chunks {
-                for l in 0..4 {
-                    acc[l] += vals[4 * c + l] * x[cols[4 * c + l] as usize];
-                }
-            }
-            let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-            for k in 4 * chunks..cols.len() {
-                s += vals[k] * x[cols[k] as usize];
-            }
-            *yi = s;
-        }
-    }
 }
 
 /// `dst = W v` through the bandwidth-bound kernel when `W` is column-major (row bands over
@@ -151,6 +95,56 @@ fn dense_matvec(dst: &mut [f64], w: MatRef<'_, f64>, v: &[f64]) {
     });
 }
 
+/// How the simulator multiplies a dense `W_rec`: in compressed rows when at most half of it
+/// is nonzero, or as its sparse open loop plus the rank-d_fb loop `W_fb W_out[rows]` when it
+/// has `W_fb` and `W_rec - W_fb W_out[rows]` is that sparse (cost O(nnz + N d_fb) instead of
+/// O(N^2)). Entries of the difference below 1e-12 of the loop's are rounding and dropped.
+type Split = (
+    Option<crate::net::sparse::Csr>,
+    Option<(Vec<f64>, Vec<f64>)>,
+);
+
+fn split_dense(net: &Net, w: &Mat<f64>) -> Split {
+    use crate::net::sparse::Csr;
+    if let Some(csr) = Csr::from_dense(w, 0.5) {
+        return (Some(csr), None);
+    }
+    let Some(fb) = &net.feedback else {
+        return (None, None);
+    };
+    let n = w.nrows();
+    let f = fb.loop_term(&net.w_out);
+    let mut a = w - &f;
+    let mut nz = 0usize;
+    for j in 0..n {
+        for i in 0..n {
+            if a[(i, j)].abs() <= 1e-12 * f[(i, j)].abs() {
+                a[(i, j)] = 0.0;
+            } else {
+                nz += 1;
+            }
+        }
+    }
+    if nz as f64 > 0.5 * (n * n) as f64 {
+        return (None, None);
+    }
+    let Some(csr) = Csr::from_dense(&a, 0.5) else {
+        return (None, None);
+    };
+    let m = fb.rows.len();
+    let w_fb = (0..n)
+        .flat_map(|i| (0..m).map(move |c| (i, c)))
+        .map(|(i, c)| fb.w_fb[(i, c)])
+        .collect();
+    let sel = fb
+        .rows
+        .iter()
+        .flat_map(|&r| (0..n).map(move |j| (r, j)))
+        .map(|(r, j)| net.w_out[(r, j)])
+        .collect();
+    (Some(csr), Some((w_fb, sel)))
+}
+
 impl<'n> Stepper<'n> {
     pub fn new(net: &'n Net, x0: &[f64]) -> Stepper<'n> {
         let n = net.n();
@@ -165,18 +159,25 @@ impl<'n> Stepper<'n> {
             Recurrent::Factored { right, .. } => rows(right),
             Recurrent::Dense(_) => Vec::new(),
         };
-        let sparse = match &net.w_rec {
-            Recurrent::Dense(w) => Csr::from_dense(w, 0.5),
-            Recurrent::Factored { .. } => None,
+        let (sparse, fb) = match &net.w_rec {
+            Recurrent::Dense(w) => split_dense(net, w),
+            Recurrent::Factored { .. } => (None, None),
         };
         Stepper {
             net,
             right_rows,
             sparse,
+            fb,
             out_rows: rows(&net.w_out),
             x: x0.to_vec(),
             p: vec![0.0; n],
-            h: vec![0.0; net.w_rec.rank().unwrap_or(0)],
+            h: vec![
+                0.0;
+                net.w_rec
+                    .rank()
+                    .unwrap_or(0)
+                    .max(net.feedback.as_ref().map_or(0, |f| f.rows.len()))
+            ],
             rec: vec![0.0; n],
             u: vec![0.0; net.n_inputs()],
             y: vec![0.0; net.n_out()],
@@ -196,6 +197,15 @@ impl<'n> Stepper<'n> {
             Recurrent::Dense(_) if self.sparse.is_some() => {
                 if let Some(csr) = &self.sparse {
                     csr.matvec(&self.p, &mut self.rec);
+                }
+                if let Some((w_fb, sel)) = &self.fb {
+                    let (n, m) = (self.p.len(), sel.len() / self.p.len());
+                    for c in 0..m {
+                        self.h[c] = crate::net::fastmath::dot(&sel[c * n..(c + 1) * n], &self.p);
+                    }
+                    for (i, r) in self.rec.iter_mut().enumerate() {
+                        *r += (0..m).map(|c| w_fb[i * m + c] * self.h[c]).sum::<f64>();
+                    }
                 }
             }
             // One pass over W_rec, four columns at a time.

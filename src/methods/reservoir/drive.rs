@@ -9,8 +9,9 @@
 //! the outputs are fed back (the target on covered steps, the most recent target elsewhere)
 //! and the loop closed on them.
 
-use super::{assemble, uniform, Options, Ridge, SharedRidge, Sparse};
+use super::{assemble, random_sparse, uniform, Options, Ridge, SharedRidge};
 use crate::methods::latent::Latent;
+use crate::net::sparse::Csr;
 use crate::net::{Meta, Net};
 use crate::ode::Dopri5;
 use crate::rng::Rng;
@@ -24,10 +25,15 @@ pub struct Fit {
     pub samples: usize,
 }
 
-fn step(a: &Sparse, alpha: f64, r: &mut [f64], drive: &[f64], scratch: &mut [f64]) {
-    a.apply(r, scratch);
-    for i in 0..r.len() {
-        r[i] = (1.0 - alpha) * r[i] + alpha * (scratch[i] + drive[i]).tanh();
+fn step(a: &Csr, alpha: f64, r: &mut [f64], drive: &[f64], scratch: &mut [f64]) {
+    a.matvec(r, scratch);
+    for (s, d) in scratch.iter_mut().zip(drive) {
+        *s += d;
+    }
+    // The simulator's tanh (`net::fastmath`), so training sees the network it writes.
+    crate::net::fastmath::tanh_inplace(scratch);
+    for (ri, s) in r.iter_mut().zip(scratch.iter()) {
+        *ri = (1.0 - alpha) * *ri + alpha * s;
     }
 }
 
@@ -92,7 +98,7 @@ pub fn system(
     let sd: Vec<f64> = sd.iter().map(|v| v.sqrt().max(1e-9)).collect();
 
     let mut rng = Rng::new(seed, "reservoir");
-    let a = Sparse::random(n, opts.density, opts.spectral_radius, &mut rng);
+    let a = random_sparse(n, opts.density, opts.spectral_radius, &mut rng);
     let raw_fb = uniform(n, d, opts.input_scale, &mut rng);
     let w_in = uniform(n, k, opts.input_scale, &mut rng);
     let mut b: Vec<f64> = (0..n).map(|_| rng.range(-opts.bias, opts.bias)).collect();
@@ -132,6 +138,64 @@ pub fn system(
     Ok(Fit { net, samples })
 }
 
+/// The fed-back teacher of one trial for `feedback = true` (steps x m, row-major): the target
+/// on covered steps; between covered segments the previous target (0 before the first)
+/// until the inputs first change, then a straight line to the next segment's first target,
+/// reached on its first step; after the last segment the last target. The closed loop has
+/// to produce its own fed-back values on uncovered steps too, so they are fitted as well, and
+/// a ramp that starts at the input event that causes it is a path the network can follow
+/// (a jump at a time no input marks is not).
+pub fn teacher(target: &[f64], mask: &[f64], inputs: &[f64], steps: usize, m: usize) -> Vec<f64> {
+    let k = inputs.len() / steps.max(1);
+    let changed = |s: usize| {
+        let now = &inputs[s * k..(s + 1) * k];
+        if s == 0 {
+            now.iter().any(|v| *v != 0.0)
+        } else {
+            now != &inputs[(s - 1) * k..s * k]
+        }
+    };
+    let mut out = vec![0.0; steps * m];
+    for o in 0..m {
+        let covered = |s: usize| mask[s * m + o] == 1.0;
+        let mut prev = 0.0;
+        let mut s = 0;
+        while s < steps {
+            if covered(s) {
+                prev = target[s * m + o];
+                out[s * m + o] = prev;
+                s += 1;
+                continue;
+            }
+            let start = s;
+            let end = (start..steps).find(|&t| covered(t)).unwrap_or(steps);
+            let onset = if end < steps {
+                (start..end).find(|&t| changed(t)).unwrap_or(end)
+            } else {
+                end
+            };
+            let next = if end < steps {
+                target[end * m + o]
+            } else {
+                prev
+            };
+            for t in start..end {
+                out[t * m + o] = if t < onset {
+                    prev
+                } else {
+                    prev + (next - prev) * (t + 1 - onset) as f64 / (end + 1 - onset) as f64
+                };
+            }
+            s = end;
+        }
+    }
+    out
+}
+
+/// The standard deviation of the noise added to a fed-back teacher in training (Jaeger 2002's
+/// stabilizing teacher noise).
+const FEEDBACK_NOISE: f64 = 0.02;
+
 /// Drives a reservoir with a task's trials; the readout rows are the task's outputs.
 pub fn task(
     task: &Task,
@@ -160,7 +224,7 @@ pub fn task(
     }
 
     let mut rng = Rng::new(seed, "reservoir");
-    let a = Sparse::random(n, opts.density, opts.spectral_radius, &mut rng);
+    let a = random_sparse(n, opts.density, opts.spectral_radius, &mut rng);
     let w_in = uniform(n, k, opts.input_scale, &mut rng);
     let b: Vec<f64> = (0..n).map(|_| rng.range(-opts.bias, opts.bias)).collect();
     let w_fb = opts.feedback.then(|| uniform(n, m, 1.0, &mut rng));
@@ -169,16 +233,29 @@ pub fn task(
     let mut ridge = Ridge::new(n, m);
     let (mut drive, mut scratch) = (vec![0.0; n], vec![0.0; n]);
     let mut fed = vec![0.0; m];
-    for set in &sets {
+    // With feedback, a deterministic task's one set is run several times, each with fresh
+    // noise on the fed-back teacher, so the readout learns to pull a perturbed loop back.
+    let passes = if w_fb.is_some() && sets.len() == 1 {
+        (wanted / per_set.max(1)).clamp(1, 64)
+    } else {
+        1
+    };
+    let mut fb_rng = Rng::new(seed, "reservoir feedback noise");
+    for set in std::iter::repeat_n(&sets, passes).flatten() {
         for (i, tr) in set.trials.iter().enumerate() {
             let (target, mask) = set.targets(i);
+            let taught = w_fb
+                .as_ref()
+                .map(|_| teacher(&target, &mask, &tr.inputs, tr.steps, m));
             let mut r = vec![0.0; n];
             fed.iter_mut().for_each(|v| *v = 0.0);
             for s in 0..tr.steps {
                 for o in 0..m {
-                    if mask[s * m + o] == 1.0 {
+                    if let Some(t) = &taught {
+                        ridge.add(o, &r, t[s * m + o]);
+                        fed[o] = t[s * m + o] + FEEDBACK_NOISE * fb_rng.normal();
+                    } else if mask[s * m + o] == 1.0 {
                         ridge.add(o, &r, target[s * m + o]);
-                        fed[o] = target[s * m + o];
                     }
                 }
                 affine(&w_in, &tr.inputs[s * k..(s + 1) * k], &b, &mut drive);
@@ -207,4 +284,26 @@ pub fn task(
         meta,
     );
     Ok(Fit { net, samples })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::teacher;
+
+    #[test]
+    fn the_teacher_ramps_from_the_input_event_to_the_next_target() {
+        // One output, one input: a pulse at step 2, the target 1 covered on steps 4-5, then
+        // an uncovered tail.
+        let inputs = [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0];
+        let mask = [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0];
+        let target = [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0];
+        let t = teacher(&target, &mask, &inputs, 7, 1);
+        let want = [0.0, 0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0, 1.0, 1.0];
+        for (a, b) in t.iter().zip(want) {
+            assert!((a - b).abs() < 1e-15, "{t:?}");
+        }
+        // No input event before the segment: the teacher jumps on its first step.
+        let t = teacher(&target, &mask, &[0.0; 7], 7, 1);
+        assert_eq!(t, vec![0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
+    }
 }

@@ -9,6 +9,7 @@
 pub mod compile;
 pub mod drive;
 
+use crate::net::sparse::Csr;
 use crate::net::{Form, Net, Phi, Recurrent};
 use crate::rng::Rng;
 use crate::sema::model::{Call, OptValue};
@@ -47,59 +48,25 @@ impl Options {
     }
 }
 
-/// A random sparse matrix in compressed rows: each entry kept with probability `density`,
-/// N(0, 1) scaled so the circular law puts its spectral radius at `radius`
-/// (`radius / sqrt(N density)`; within a few % of the computed radius for N >= 200).
-pub struct Sparse {
-    pub n: usize,
-    pub starts: Vec<usize>,
-    pub cols: Vec<usize>,
-    pub vals: Vec<f64>,
-}
-
-impl Sparse {
-    pub fn random(n: usize, density: f64, radius: f64, rng: &mut Rng) -> Sparse {
-        let p = density.clamp(1.0 / n as f64, 1.0);
-        let scale = radius / (n as f64 * p).sqrt();
-        let (mut starts, mut cols, mut vals) = (vec![0], Vec::new(), Vec::new());
-        for _ in 0..n {
-            for j in 0..n {
-                if rng.uniform() < p {
-                    cols.push(j);
-                    vals.push(scale * rng.normal());
-                }
-            }
-            starts.push(cols.len());
-        }
-        Sparse {
-            n,
-            starts,
-            cols,
-            vals,
-        }
-    }
-
-    /// `out = A x`.
-    pub fn apply(&self, x: &[f64], out: &mut [f64]) {
-        for (i, o) in out.iter_mut().enumerate() {
-            let (a, b) = (self.starts[i], self.starts[i + 1]);
-            *o = self.cols[a..b]
-                .iter()
-                .zip(&self.vals[a..b])
-                .map(|(&j, v)| v * x[j])
-                .sum();
-        }
-    }
-
-    pub fn dense(&self) -> Mat<f64> {
-        let mut m = Mat::zeros(self.n, self.n);
-        for i in 0..self.n {
-            for k in self.starts[i]..self.starts[i + 1] {
-                m[(i, self.cols[k])] = self.vals[k];
+/// A random sparse matrix: each entry kept with probability `density`, N(0, 1) scaled so the
+/// circular law puts its spectral radius at `radius` (`radius / sqrt(N density)`; within a few
+/// % of the computed radius for N >= 200). The weights are rounded to `f32` (a relative
+/// 3e-8 on random weights), so the driven run streams half the bytes (`net::sparse`) and the
+/// written `W_rec` holds the same numbers.
+pub fn random_sparse(n: usize, density: f64, radius: f64, rng: &mut Rng) -> Csr {
+    let p = density.clamp(1.0 / n as f64, 1.0);
+    let scale = radius / (n as f64 * p).sqrt();
+    let mut rows = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut row = Vec::new();
+        for j in 0..n as u32 {
+            if rng.uniform() < p {
+                row.push((j, (scale * rng.normal()) as f32 as f64));
             }
         }
-        m
+        rows.push(row);
     }
+    Csr::from_rows(n, n, rows)
 }
 
 /// A matrix with entries `U(-scale, scale)`.
@@ -163,6 +130,8 @@ pub struct SharedRidge {
     sum_q: Vec<f64>,
     sum_y: Vec<f64>,
     count: usize,
+    /// Subtracted from every state before it is summed (see `flush`).
+    shift: Vec<f64>,
     block: Vec<f64>,
     block_y: Vec<f64>,
 }
@@ -177,6 +146,7 @@ impl SharedRidge {
             sum_q: vec![0.0; n],
             sum_y: vec![0.0; outputs],
             count: 0,
+            shift: Vec::new(),
             block: Vec::with_capacity(BLOCK * n),
             block_y: Vec::with_capacity(BLOCK * outputs),
         }
@@ -196,6 +166,19 @@ impl SharedRidge {
         let k = self.block.len() / n;
         if k == 0 {
             return;
+        }
+        // Sums of shifted states: the first block's mean is the shift, so the centring at
+        // the end subtracts small numbers from small numbers (the Gram of raw tanh states,
+        // all near the same mean, loses the centred Gram's small eigenvalues to cancellation).
+        if self.shift.is_empty() {
+            self.shift = (0..n)
+                .map(|i| (0..k).map(|c| self.block[c * n + i]).sum::<f64>() / k as f64)
+                .collect();
+        }
+        for c in 0..k {
+            for (q, s) in self.block[c * n..(c + 1) * n].iter_mut().zip(&self.shift) {
+                *q -= s;
+            }
         }
         let q = faer::MatRef::from_column_major_slice(&self.block, n, k);
         let y = faer::MatRef::from_column_major_slice(&self.block_y, m, k);
@@ -246,22 +229,51 @@ impl SharedRidge {
         let t = self.count as f64;
         let qbar: Vec<f64> = self.sum_q.iter().map(|s| s / t).collect();
         let ybar: Vec<f64> = self.sum_y.iter().map(|s| s / t).collect();
-        let mut g = Mat::from_fn(n, n, |i, j| {
+        let g = Mat::from_fn(n, n, |i, j| {
             let (i, j) = if i >= j { (i, j) } else { (j, i) };
-            self.gram[(i, j)] - t * qbar[i] * qbar[j]
+            self.gram[(i, j)] - t * qbar[i] * qbar[j] + if i == j { lambda } else { 0.0 }
         });
-        for i in 0..n {
-            g[(i, i)] += lambda;
-        }
         let rhs = Mat::from_fn(n, m, |i, o| self.cross[(i, o)] - t * ybar[o] * qbar[i]);
-        let chol = g
-            .llt(faer::Side::Lower)
-            .map_err(|_| "the readout's Gram matrix is not positive definite: raise `ridge`")?;
-        let sol = faer::linalg::solvers::Solve::solve(&chol, &rhs);
+        let sol = match g.llt(faer::Side::Lower) {
+            Ok(chol) => faer::linalg::solvers::Solve::solve(&chol, &rhs),
+            // A small `ridge` on nearly collinear states: the centred Gram's smallest
+            // eigenvalues are below its rounding error and may come out negative. Solve in
+            // its eigenbasis with those clipped to 0 (the ridge solution of the nearest
+            // positive semidefinite Gram).
+            Err(_) => {
+                let mut g0 = g;
+                for i in 0..n {
+                    g0[(i, i)] -= lambda;
+                }
+                let evd = g0
+                    .self_adjoint_eigen(faer::Side::Lower)
+                    .map_err(|_| "the readout's Gram matrix has no eigendecomposition")?;
+                let (u, s) = (evd.U(), evd.S().column_vector());
+                let mut c = u.transpose() * &rhs;
+                for k in 0..n {
+                    let inv = 1.0 / (s[k].max(0.0) + lambda);
+                    if !inv.is_finite() {
+                        return Err(
+                            "`ridge = 0` with a singular Gram matrix: set `ridge > 0`".into()
+                        );
+                    }
+                    for o in 0..m {
+                        c[(k, o)] *= inv;
+                    }
+                }
+                u * c
+            }
+        };
         crate::net::fastmath::clear_upper();
         let w = Mat::from_fn(m, n, |o, i| sol[(i, o)]);
+        // `qbar` is the mean of the shifted states; the readout sees unshifted ones.
         let b = (0..m)
-            .map(|o| ybar[o] - (0..n).map(|i| w[(o, i)] * qbar[i]).sum::<f64>())
+            .map(|o| {
+                ybar[o]
+                    - (0..n)
+                        .map(|i| w[(o, i)] * (qbar[i] + self.shift[i]))
+                        .sum::<f64>()
+            })
             .collect();
         Ok((w, b))
     }
@@ -271,7 +283,7 @@ impl SharedRidge {
 /// `b_rec = b + W_fb b_out[fb rows]` when the loop is closed.
 #[allow(clippy::too_many_arguments)]
 pub fn assemble(
-    a: &Sparse,
+    a: &Csr,
     w_in: Mat<f64>,
     b: Vec<f64>,
     w_out: Mat<f64>,
@@ -281,12 +293,13 @@ pub fn assemble(
     tau: f64,
     meta: crate::net::Meta,
 ) -> Net {
-    let n = a.n;
+    let n = a.n();
     let mut w = a.dense();
     let mut b_rec = b;
     let fb = feedback.map(|(w_fb, rows)| {
-        let sel = Mat::from_fn(rows.len(), n, |r, j| w_out[(rows[r], j)]);
-        w += &w_fb * &sel;
+        let fb = crate::net::Feedback { w_fb, rows };
+        w += fb.loop_term(&w_out);
+        let crate::net::Feedback { w_fb, rows } = fb;
         for (i, bi) in b_rec.iter_mut().enumerate() {
             for (c, &r) in rows.iter().enumerate() {
                 *bi += w_fb[(i, c)] * b_out[r];

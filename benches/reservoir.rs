@@ -1,0 +1,216 @@
+//! Reservoir computing against ReservoirPy 0.4.2 (bench/README.md): Lorenz valid prediction
+//! time and fit time of `reservoir(mode = drive)` at N = 500 and 2000 under the anchor's
+//! protocol (`../shared/anchors/rc_lorenz_esn.py`), the data-free compile, and raw
+//! simulation throughput in neuron-steps per second.
+//!
+//! `cargo bench --bench reservoir` prints rnnc's figures; with `bench/results/reservoirpy.json`
+//! (written by `bench/run.sh`) it prints ReservoirPy's beside them, with the ratios.
+//! `RNNC_BENCH_QUICK=1` runs N = 500 only.
+
+use rnnc::check::forecast::{median, valid_prediction_times, Forecast};
+use rnnc::driver;
+use rnnc::methods::{self, latent::Latent};
+use rnnc::net::Net;
+use rnnc::sema::model::{Program, Target};
+use rnnc::sim;
+use rnnc::source::{FsLoader, SourceDb};
+use serde_json::Value;
+use std::time::Instant;
+
+/// The anchor's protocol: dt = 0.02, 10 s washout (500 steps), 200 s of training (10000
+/// steps), leak rate 0.3 (tau = dt / 0.3); 3 reservoir seeds x 10 forecasts. The options are
+/// rnnc's tuned ones (as ReservoirPy's are its tuned ones, bench/run.sh): spectral radius 0.8,
+/// input scaling 0.3, bias U(-2, 2), density 2 %, ridge 1e-8.
+fn program(n: usize, seed: u64, extra: &str) -> Program {
+    let mut opts: Vec<(String, String)> = [
+        ("mode", "drive"),
+        ("spectral_radius", "0.8"),
+        ("input_scale", "0.3"),
+        ("bias", "2.0"),
+        ("density", "0.02"),
+        ("ridge", "1e-8"),
+        ("washout", "10 s"),
+        ("train", "200 s"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    // `RNNC_BENCH_EXTRA="ridge = 1e-8, input_scale = 0.2"` overrides or adds options.
+    for kv in extra.split(',').filter(|s| s.contains('=')) {
+        let (k, v) = kv.split_once('=').expect("k = v");
+        let (k, v) = (k.trim().to_string(), v.trim().to_string());
+        match opts.iter_mut().find(|(o, _)| *o == k) {
+            Some(o) => o.1 = v,
+            None => opts.push((k, v)),
+        }
+    }
+    let opts: Vec<String> = opts.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    let src = format!(
+        "import std.systems\n\
+         network esn for Lorenz {{\n\
+           method = reservoir({})\n\
+           neurons = {n}\n tau = 66.6667 ms\n dt = 20 ms\n seed = {seed}\n}}\n",
+        opts.join(", ")
+    );
+    let mut db = SourceDb::new();
+    let a = driver::analyze_text(&mut db, &FsLoader, "bench.rnn", &src);
+    assert!(!a.has_errors(), "{:?}", a.diagnostics);
+    a.program
+}
+
+fn latent(p: &Program) -> Latent<'_> {
+    let Target::System(inst) = &p.networks[0].target else {
+        panic!("a system network")
+    };
+    Latent::new(&p.systems[inst.system], inst).expect("latent")
+}
+
+/// The forecasts: 10 starts 30 s apart after the training data (as the anchor's held-out
+/// starts, 1500 steps apart), 20 Lyapunov times each.
+fn protocol() -> Forecast {
+    Forecast {
+        starts: 10,
+        transient: 240.0,
+        gap: 30.0,
+        horizon: 20.0 / 0.9056,
+        sync: Some(10.0),
+        ..Forecast::default()
+    }
+}
+
+struct Row {
+    n: usize,
+    vpt: Vec<f64>,
+    fit: f64,
+    steps_per_s: f64,
+}
+
+fn drive_row(n: usize, extra: &str) -> Row {
+    let (mut vpt, mut fits, mut rates) = (Vec::new(), Vec::new(), Vec::new());
+    for seed in 0..3 {
+        let p = program(n, seed, extra);
+        let t = Instant::now();
+        let net = methods::build(&p, 0).expect("builds").net;
+        fits.push(t.elapsed().as_secs_f64());
+        let lat = latent(&p);
+        vpt.extend(valid_prediction_times(&net, &lat, &protocol()).expect("runs"));
+        rates.push(throughput(&net, 5000));
+    }
+    vpt.sort_by(f64::total_cmp);
+    fits.sort_by(f64::total_cmp);
+    rates.sort_by(f64::total_cmp);
+    Row {
+        n,
+        vpt,
+        fit: median(&fits),
+        steps_per_s: median(&rates),
+    }
+}
+
+/// Neuron-steps per second of the closed-loop network over `steps` steps.
+fn throughput(net: &Net, steps: usize) -> f64 {
+    let x0 = net.init_state.clone();
+    let t = Instant::now();
+    sim::run(net, &x0, steps, &mut |_, u| u.fill(0.0), &mut |_| {}).expect("finite");
+    (net.n() * steps) as f64 / t.elapsed().as_secs_f64()
+}
+
+/// ReservoirPy's figures by N: (median VPT, median train seconds, teacher-forced and
+/// generative neuron-steps/s), from the anchor's `--json` output.
+fn theirs(n: usize) -> Option<(f64, f64, f64, f64)> {
+    let text = std::fs::read_to_string("bench/results/reservoirpy.json").ok()?;
+    let runs: Vec<Value> = serde_json::from_str(&text).ok()?;
+    let rs: Vec<&Value> = runs
+        .iter()
+        .filter(|r| r["units"].as_u64() == Some(n as u64))
+        .collect();
+    if rs.is_empty() {
+        return None;
+    }
+    let med = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        median(&v)
+    };
+    let vpt = med(rs
+        .iter()
+        .flat_map(|r| r["vpt_lyap_z0.4"].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| v.as_f64())
+        .collect());
+    let num = |k: &str| med(rs.iter().filter_map(|r| r[k].as_f64()).collect());
+    Some((
+        vpt,
+        num("t_train_s"),
+        num("teacher_forced_neuron_steps_per_s"),
+        num("gen_neuron_steps_per_s"),
+    ))
+}
+
+/// The data-free compile (issue 5: <= 250 neurons, median >= 10 Lyapunov times, compiled in
+/// under 50 ms): 250 units, degree 4, from encoded starts.
+fn compiled_row() {
+    let src = "import std.systems\n\
+        network c for Lorenz { method = reservoir(mode = compile, degree = 4)\n neurons = 250\n tau = 10 ms }\n";
+    let mut db = SourceDb::new();
+    let a = driver::analyze_text(&mut db, &FsLoader, "bench.rnn", src);
+    let p = &a.program;
+    let mut times = Vec::new();
+    let mut net = None;
+    for _ in 0..5 {
+        let t = Instant::now();
+        net = Some(methods::build(p, 0).expect("builds").net);
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    let net = net.expect("built");
+    let lat = latent(p);
+    let vpt = valid_prediction_times(&net, &lat, &Forecast::default()).expect("runs");
+    println!(
+        "compiled Lorenz, 250 units, degree 4, no data: VPT median {:.2} LT over 30 starts \
+         (ReservoirPy tuned ESN, N = 500: {}), compiled in {:.1} ms; {:.1} M neuron-steps/s",
+        median(&vpt),
+        theirs(500).map_or("-".into(), |t| format!("{:.2}", t.0)),
+        median(&times) * 1e3,
+        throughput(&net, 5000) / 1e6
+    );
+}
+
+fn main() {
+    let quick = std::env::var("RNNC_BENCH_QUICK").is_ok();
+    let extra = std::env::var("RNNC_BENCH_EXTRA").unwrap_or_default();
+    let sizes: Vec<usize> = match std::env::var("RNNC_BENCH_SIZES") {
+        Ok(s) => s
+            .split(',')
+            .map(|v| v.trim().parse().expect("a size"))
+            .collect(),
+        Err(_) if quick => vec![500],
+        Err(_) => vec![500, 2000],
+    };
+    println!("Lorenz, reservoir(mode = drive), ReservoirPy's protocol (30 forecasts, z-error 0.4)");
+    println!(
+        "{:>6} {:>22} {:>10} {:>12} {:>10} {:>8} {:>16}",
+        "N", "VPT median [IQR] (LT)", "rpy VPT", "fit (s)", "rpy fit", "ratio", "M neuron-steps/s"
+    );
+    for &n in &sizes {
+        let r = drive_row(n, &extra);
+        let q = |f: f64| r.vpt[((r.vpt.len() - 1) as f64 * f).round() as usize];
+        let rp = theirs(n);
+        println!(
+            "{:>6} {:>8.2} [{:.2}-{:.2}] {:>10} {:>12.3} {:>10} {:>8} {:>10.1} (rpy {})",
+            r.n,
+            median(&r.vpt),
+            q(0.25),
+            q(0.75),
+            rp.map_or("-".into(), |t| format!("{:.2}", t.0)),
+            r.fit,
+            rp.map_or("-".into(), |t| format!("{:.2}", t.1)),
+            rp.map_or("-".into(), |t| format!("{:.1}x", t.1 / r.fit)),
+            r.steps_per_s / 1e6,
+            rp.map_or("-".into(), |t| format!(
+                "{:.1} tf / {:.1} gen",
+                t.2 / 1e6,
+                t.3 / 1e6
+            )),
+        );
+    }
+    compiled_row();
+}
