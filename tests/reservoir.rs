@@ -195,3 +195,147 @@ fn compiled_gates_give_their_truth_tables() {
         }
     }
 }
+
+/// Builds the program's first network and runs each `simulate` of its first check: per
+/// simulation, the network's trace and the exact one.
+fn circuit_runs(src: &str) -> Vec<(rnnc::trace::Trace, rnnc::trace::Trace)> {
+    let mut db = SourceDb::new();
+    let an = driver::analyze_text(&mut db, &FsLoader, "t.rnn", src);
+    assert!(!an.has_errors(), "{:?}", an.diagnostics);
+    let p = &an.program;
+    let net = methods::build(p, 0).unwrap().net;
+    p.checks[0]
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            rnnc::sema::model::CheckStep::Simulate(s) => Some(s),
+            _ => None,
+        })
+        .map(|sim| rnnc::trace::simulate_network(p, 0, &net, sim).unwrap())
+        .collect()
+}
+
+/// `column` at time `t` (the sample at step round(t / dt), dt = 1 ms).
+fn at(tr: &rnnc::trace::Trace, column: &str, t: f64) -> f64 {
+    tr.column(column).unwrap()[(t * 1000.0).round() as usize]
+}
+
+/// The SR latch of two Nor blocks wired by `b_i W_j` (60 units, METHODS.md's size; degree 3,
+/// no data): its
+/// truth table. Off = -1, on = +1; a set or reset is a 400 ms pulse (the exact latch needs
+/// about 300 ms to flip); q rests at +-sqrt 2 and both on drive q and qbar low (-1.32).
+#[test]
+fn the_compiled_sr_latch_gives_its_truth_table() {
+    let src = "import std.logic\n\
+        network l for SRLatch { method = reservoir(mode = compile, blocks = true)\n neurons = 60\n tau = 10 ms }\n\
+        check l {\n\
+          simulate 2.2 s with s = -1 + 2 * pulse(200 ms, 400 ms), r = -1 + 2 * pulse(1200 ms, 400 ms)\n\
+          simulate 1 s from q = 1.414, qbar = -1.414 with s = -1, r = -1\n\
+          simulate 1 s with s = 1, r = 1\n\
+        }\n";
+    let runs = circuit_runs(src);
+    let (seq, _) = &runs[0];
+    // (0, 0) holds 0; (1, 0) sets; (0, 0) holds 1; (0, 1) resets; (0, 0) holds 0.
+    for (t, q) in [
+        (0.19, -1.0),
+        (1.1, 1.0),
+        (1.19, 1.0),
+        (2.1, -1.0),
+        (2.2, -1.0),
+    ] {
+        let (got, bar) = (at(seq, "q", t), at(seq, "qbar", t));
+        assert!(
+            got * q > 1.3 && bar * q < -1.3,
+            "t = {t}: q = {got}, qbar = {bar}"
+        );
+    }
+    let (hold, _) = &runs[1];
+    assert!(at(hold, "q", 1.0) > 1.3 && at(hold, "qbar", 1.0) < -1.3);
+    let (both, _) = &runs[2];
+    for c in ["q", "qbar"] {
+        let v = at(both, c, 1.0);
+        assert!((v + 1.3247).abs() < 0.05, "{c} = {v}");
+    }
+    // And the whole sequence follows the exact latch.
+    let names = ["q".to_string(), "qbar".to_string()];
+    let e = rnnc::trace::nrmse(&runs[0].0, &runs[0].1, &names, 0).unwrap();
+    assert!(e < 0.03, "nrmse {e}");
+}
+
+/// The full adder of five gate blocks (150 units, METHODS.md's size; degree 3): all eight input
+/// rows.
+#[test]
+fn the_compiled_full_adder_gives_its_truth_table() {
+    let mut src = "import std.logic\n\
+        network a for FullAdder { method = reservoir(mode = compile, blocks = true)\n neurons = 150\n tau = 10 ms }\n\
+        check a {\n"
+        .to_string();
+    let mut rows = Vec::new();
+    for bits in 0..8u32 {
+        let (a, b, c) = (bits & 1, (bits >> 1) & 1, (bits >> 2) & 1);
+        let s = |v: u32| if v == 1 { 1 } else { -1 };
+        src.push_str(&format!(
+            " simulate 1 s with a = {}, b = {}, cin = {}\n",
+            s(a),
+            s(b),
+            s(c)
+        ));
+        let total = a + b + c;
+        rows.push((bits, s(total & 1) as f64, s(total >> 1) as f64));
+    }
+    src.push_str("}\n");
+    let runs = circuit_runs(&src);
+    for ((bits, sum, cout), (tr, _)) in rows.iter().zip(&runs) {
+        let (gs, gc) = (at(tr, "sum", 1.0), at(tr, "cout", 1.0));
+        assert!(
+            gs * sum > 1.0 && gc * cout > 1.0,
+            "a b cin = {bits:03b}: sum {gs}, cout {gc}"
+        );
+    }
+}
+
+/// Upward zero crossings of a column after `skip` seconds.
+fn crossings(tr: &rnnc::trace::Trace, column: &str, skip: f64) -> Vec<f64> {
+    let x = tr.column(column).unwrap();
+    let t = tr.column("t").unwrap();
+    (1..x.len())
+        .filter(|&i| t[i] >= skip && x[i - 1] < 0.0 && x[i] >= 0.0)
+        .map(|i| t[i])
+        .collect()
+}
+
+/// Three Not blocks in a loop (90 units, METHODS.md's size): the compiled ring oscillates with
+/// the exact
+/// ring's period.
+#[test]
+fn the_compiled_ring_oscillator_keeps_the_exact_period() {
+    let src = "import std.logic\n\
+        network r for RingOscillator { method = reservoir(mode = compile, blocks = true)\n neurons = 90\n tau = 10 ms }\n\
+        check r {\n simulate 4 s\n}\n";
+    let runs = circuit_runs(src);
+    let (net, exact) = &runs[0];
+    let period = |c: &[f64]| (c[c.len() - 1] - c[0]) / (c.len() - 1) as f64;
+    let (cn, ce) = (crossings(net, "x[0]", 1.0), crossings(exact, "x[0]", 1.0));
+    assert!(ce.len() >= 3, "the exact ring does not oscillate: {ce:?}");
+    let (pn, pe) = (period(&cn), period(&ce));
+    eprintln!("period: network {pn:.4} s, exact {pe:.4} s");
+    assert!((pn / pe - 1.0).abs() < 0.02, "network {pn}, exact {pe}");
+}
+
+/// `blocks = true` reads each state's dependencies off its equation: in the SR latch, q's
+/// Nor reads (q, qbar, r) and qbar's reads (qbar, q, s); joint order (q, qbar, s, r).
+#[test]
+fn blocks_see_what_their_equations_read() {
+    let src = "import std.logic\nnetwork l for SRLatch { neurons = 60 }\n";
+    let mut db = SourceDb::new();
+    let an = driver::analyze_text(&mut db, &FsLoader, "t.rnn", src);
+    assert!(!an.has_errors(), "{:?}", an.diagnostics);
+    let p = &an.program;
+    let rnnc::sema::model::Target::System(inst) = &p.networks[0].target else {
+        panic!()
+    };
+    let lat = rnnc::methods::latent::Latent::new(&p.systems[inst.system], inst).unwrap();
+    let b = rnnc::methods::reservoir::compile::blocks(&lat, 1);
+    let vars: Vec<Vec<usize>> = b.iter().map(|b| b.vars.clone()).collect();
+    assert_eq!(vars, vec![vec![0, 1, 3], vec![1, 0, 2]]);
+}

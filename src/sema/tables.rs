@@ -117,6 +117,7 @@ pub const METHODS: &[(Entry, Realizes)] = &[
                 opt("train", K::Num(1), D::Num(200.0)),
                 opt("feedback", K::Bool, D::Bool(false)),
                 opt("degree", K::Int(1), D::Num(3.0)),
+                opt("blocks", K::Bool, D::Bool(false)),
             ],
         },
         Realizes::SystemsAndTasks,

@@ -221,7 +221,236 @@ fn pinv(m: &Mat<f64>) -> Result<Mat<f64>, String> {
 /// degree-3 Taylor expansion of tanh errs by about `b^4` relative.
 const B_SCALE: f64 = 0.005;
 
-/// Compiles the system of `lat` into `n` units.
+/// One compiled block: the states it integrates and the variables its neurons see, as indices
+/// into the joint vector `(states, inputs)`; its own states come first in `vars`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub states: Vec<usize>,
+    pub vars: Vec<usize>,
+}
+
+/// What `f(joint)` depends on, per component (`comps` of them from `eval`), over `nv` joint
+/// variables: probed at 8 random unit points by moving one variable at a time (exact for
+/// the polynomials this is for; a term that vanishes at every probe would be missed).
+fn dependencies(
+    nv: usize,
+    comps: usize,
+    eval: &mut dyn FnMut(&[f64], &mut [f64]),
+    rng: &mut Rng,
+) -> Vec<Vec<bool>> {
+    let mut dep = vec![vec![false; nv]; comps];
+    let (mut f0, mut f1) = (vec![0.0; comps], vec![0.0; comps]);
+    for _ in 0..8 {
+        let mut x: Vec<f64> = (0..nv).map(|_| rng.range(-0.9, 0.9)).collect();
+        eval(&x, &mut f0);
+        for v in 0..nv {
+            let keep = x[v];
+            x[v] = keep + 0.1;
+            eval(&x, &mut f1);
+            x[v] = keep;
+            for c in 0..comps {
+                let scale = f0[c].abs().max(f1[c].abs()).max(1e-300);
+                if (f1[c] - f0[c]).abs() > 1e-12 * scale {
+                    dep[c][v] = true;
+                }
+            }
+        }
+    }
+    dep
+}
+
+/// The blocks of `reservoir(mode = compile, blocks = true)`: one per state, seeing its own
+/// state and whatever else its equation reads (METHODS.md: gates wire by blocks `b_i W_j`).
+pub fn blocks(lat: &Latent, seed: u64) -> Vec<Block> {
+    let (d, k) = (lat.d, lat.k);
+    let mut ev = lat.evaluator();
+    let (mut z, mut u) = (vec![0.0; d], vec![0.0; k]);
+    let mut rng = Rng::new(seed, "reservoir compile dependencies");
+    let dep = dependencies(
+        d + k,
+        d,
+        &mut |x: &[f64], f: &mut [f64]| {
+            lat.map.from_unit(&x[..d], &mut z);
+            lat.input_map.from_unit(&x[d..], &mut u);
+            ev.eval(&z, &u, f);
+        },
+        &mut rng,
+    );
+    (0..d)
+        .map(|s| Block {
+            states: vec![s],
+            vars: std::iter::once(s)
+                .chain((0..d + k).filter(|&v| v != s && dep[s][v]))
+                .collect(),
+        })
+        .collect()
+}
+
+/// A block's weights: `b` (its neurons x its variables), the bias `d`, the readout rows of
+/// its states (`w`, states x neurons) and of the outputs it reads (`w_y`, in `outputs`).
+struct BlockWeights {
+    b: Mat<f64>,
+    bias: Vec<f64>,
+    w: Mat<f64>,
+    w_y: Mat<f64>,
+    residual: (f64, f64),
+    monomials: usize,
+}
+
+/// Compiles one block on `nb` neurons: its states' one-step flow map over the monomials of
+/// its variables, the variables it does not integrate held over the step.
+#[allow(clippy::too_many_arguments)]
+fn compile_block(
+    lat: &Latent,
+    block: &Block,
+    outputs: &[usize],
+    nb: usize,
+    degree: usize,
+    dt: f64,
+    alpha: f64,
+    rng: &mut Rng,
+) -> Result<BlockWeights, String> {
+    let (d, k) = (lat.d, lat.k);
+    let ds = block.states.len();
+    let nv = block.vars.len();
+    let monos = monomials(nv, degree);
+    let p = monos.len();
+    let b = Mat::from_fn(nb, nv, |_, _| rng.range(-B_SCALE, B_SCALE));
+    let bias: Vec<f64> = (0..nb).map(|_| rng.range(-0.5, 0.5).atanh()).collect();
+
+    // C, with column p scaled by b^-|p| so every column is O(1).
+    let scale: Vec<f64> = monos
+        .iter()
+        .map(|m| B_SCALE.powi(m.iter().sum::<usize>() as i32))
+        .collect();
+    let mut c = Mat::<f64>::zeros(nb, p);
+    for i in 0..nb {
+        let der = tanh_derivatives(bias[i], degree);
+        for (q, m) in monos.iter().enumerate() {
+            let mut v = der[m.iter().sum::<usize>()];
+            for (j, &e) in m.iter().enumerate() {
+                v *= b[(i, j)].powi(e as i32) / (1..=e).product::<usize>() as f64;
+            }
+            c[(i, q)] = v / scale[q];
+        }
+    }
+
+    // Sample points: the block's states in their unit ball, every other variable in [-1, 1].
+    let samples = (400 * p).max(2000);
+    let ball = crate::methods::nef::spread_ball(samples, ds, rng);
+    let mut pts = vec![0.0; samples * nv];
+    for s in 0..samples {
+        pts[s * nv..s * nv + ds].copy_from_slice(&ball[s * ds..(s + 1) * ds]);
+        for j in ds..nv {
+            pts[s * nv + j] = rng.range(-1.0, 1.0);
+        }
+    }
+    let mut ev = lat.evaluator();
+    let (mut z, mut u) = (vec![0.0; d], vec![0.0; k]);
+    let (mut xs, mut us) = (vec![0.0; d], vec![0.0; k]);
+    let mut at_point = |pt: &[f64], z: &mut [f64], u: &mut [f64]| {
+        xs.iter_mut().for_each(|v| *v = 0.0);
+        us.iter_mut().for_each(|v| *v = 0.0);
+        for (a, &v) in block.vars.iter().enumerate() {
+            if v < d {
+                xs[v] = pt[a];
+            } else {
+                us[v - d] = pt[a];
+            }
+        }
+        lat.map.from_unit(&xs, z);
+        lat.input_map.from_unit(&us, u);
+    };
+    // A polynomial flow (its least-squares fit on the monomials is exact) gets the Taylor
+    // coefficients of its flow map from the Lie series (the held variables with zero flow); a
+    // map, or a flow with non-polynomial terms, the least-squares projection of
+    // `Phi_dt(x) - x`.
+    let mut f = vec![0.0; d];
+    let mut fs = vec![0.0; samples * nv];
+    for (s, pt) in pts.chunks(nv).enumerate() {
+        at_point(pt, &mut z, &mut u);
+        ev.eval(&z, &u, &mut f);
+        for (a, &st) in block.states.iter().enumerate() {
+            fs[s * nv + a] = f[st] / lat.map.scale[st];
+        }
+    }
+    let f_coef = fit(&monos, &pts, &fs, nv, nv);
+    let mut worst = 0.0f64;
+    let mut scale_f = 0.0f64;
+    let mut row = vec![0.0; p];
+    for (s, pt) in pts.chunks(nv).enumerate() {
+        eval_monomials(&monos, pt, &mut row);
+        for j in 0..ds {
+            let v: f64 = (0..p).map(|q| row[q] * f_coef[(q, j)]).sum();
+            worst = worst.max((v - fs[s * nv + j]).abs());
+            scale_f = scale_f.max(fs[s * nv + j].abs());
+        }
+    }
+    let polynomial =
+        lat.kind() == crate::sema::model::TimeKind::Flow && worst <= 1e-9 * scale_f.max(1e-300);
+    let p_dt = if polynomial {
+        let coef = lie_series(&f_coef, &monos, nv, degree, dt);
+        Mat::from_fn(p, ds, |q, j| coef[q * nv + j])
+    } else {
+        let substeps = crate::methods::latent::substeps(dt, lat.rate_bound());
+        let mut step = vec![0.0; samples * ds];
+        let mut x1 = vec![0.0; d];
+        for (s, pt) in pts.chunks(nv).enumerate() {
+            at_point(pt, &mut z, &mut u);
+            ev.flow_map(lat.kind(), &mut z, &u, dt, substeps);
+            lat.map.to_unit(&z, &mut x1);
+            for (a, &st) in block.states.iter().enumerate() {
+                step[s * ds + a] = x1[st] - pt[a];
+            }
+        }
+        fit(&monos, &pts, &step, ds, nv) // P x ds
+    };
+    // O = E_x + P_dt / alpha, then the column scaling.
+    let mut o = Mat::<f64>::zeros(ds, p);
+    for q in 0..p {
+        for j in 0..ds {
+            let linear = monos[q].iter().sum::<usize>() == 1 && monos[q][j] == 1;
+            o[(j, q)] = (f64::from(u8::from(linear)) + p_dt[(q, j)] / alpha) / scale[q];
+        }
+    }
+    let c_pinv = pinv(&c)?; // P x nb
+    let w = &o * &c_pinv; // ds x nb
+    let residual = ((&w * &c - &o).norm_l2().powi(2), o.norm_l2().powi(2));
+
+    // Outputs: their least-squares monomial coefficients, read out the same way.
+    let w_y = if outputs.is_empty() {
+        Mat::zeros(0, nb)
+    } else {
+        let n_out = lat.n_outputs();
+        let mut oev = lat.output_evaluator();
+        let mut y = vec![0.0; n_out];
+        let mut ys = vec![0.0; samples * outputs.len()];
+        for (s, pt) in pts.chunks(nv).enumerate() {
+            at_point(pt, &mut z, &mut u);
+            oev.eval(&z, &u, &mut y);
+            for (a, &r) in outputs.iter().enumerate() {
+                ys[s * outputs.len() + a] = y[r];
+            }
+        }
+        let yc = fit(&monos, &pts, &ys, outputs.len(), nv); // P x outputs
+        let oy = Mat::from_fn(outputs.len(), p, |r, q| yc[(q, r)] / scale[q]);
+        &oy * &c_pinv
+    };
+    Ok(BlockWeights {
+        b,
+        bias,
+        w,
+        w_y,
+        residual,
+        monomials: p,
+    })
+}
+
+/// Compiles the system of `lat` into `n` units: one block over all states and inputs, or with
+/// `blocks = true` one block per state wired by `b_i W_j` (the neurons split in proportion to
+/// the blocks' monomial counts). Either way the network is `W_rec = L R` with `L` (N x d) the
+/// neurons' input weights on the states (zero where a block does not see a state) and `R`
+/// (d x N) each state's readout from its own block.
 #[allow(clippy::too_many_arguments)]
 pub fn system(
     lat: &Latent,
@@ -233,136 +462,118 @@ pub fn system(
     meta: Meta,
 ) -> Result<Compiled, String> {
     let (d, k) = (lat.d, lat.k);
-    // Inputs are held over a step: compile over the joint variables (x, v), v the inputs in
-    // unit coordinates, with dv/dt = 0. An input that enters nonlinearly (a logic gate's
-    // a b) is then no different from an affine one.
-    let dv = d + k;
     let degree = opts.degree.max(1);
-    let monos = monomials(dv, degree);
-    let p = monos.len();
-    if n < p {
+    let blocks = if opts.blocks {
+        blocks(lat, seed)
+    } else {
+        vec![Block {
+            states: (0..d).collect(),
+            vars: (0..d + k).collect(),
+        }]
+    };
+    // Each output is read from the first block that sees everything it depends on.
+    let n_out = lat.n_outputs();
+    let mut outputs: Vec<Vec<usize>> = vec![Vec::new(); blocks.len()];
+    if n_out > 0 {
+        let mut oev = lat.output_evaluator();
+        let (mut z, mut u) = (vec![0.0; d], vec![0.0; k]);
+        let mut rng = Rng::new(seed, "reservoir compile output dependencies");
+        let dep = dependencies(
+            d + k,
+            n_out,
+            &mut |x: &[f64], y: &mut [f64]| {
+                lat.map.from_unit(&x[..d], &mut z);
+                lat.input_map.from_unit(&x[d..], &mut u);
+                oev.eval(&z, &u, y);
+            },
+            &mut rng,
+        );
+        let names = &meta.outputs;
+        for r in 0..n_out {
+            let b = blocks
+                .iter()
+                .position(|b| (0..d + k).all(|v| !dep[r][v] || b.vars.contains(&v)))
+                .ok_or_else(|| {
+                    format!(
+                        "output `{}` reads variables that no single block sees: compile it \
+                         with `blocks = false`",
+                        names.get(r).map_or("?", String::as_str)
+                    )
+                })?;
+            outputs[b].push(r);
+        }
+    }
+    let sizes: Vec<usize> = blocks
+        .iter()
+        .map(|b| monomials(b.vars.len(), degree).len())
+        .collect();
+    let total: usize = sizes.iter().sum();
+    if n < total {
+        let vars = blocks.iter().map(|b| b.vars.len()).max().unwrap_or(0);
         return Err(format!(
-            "`reservoir(mode = compile)` needs at least one neuron per monomial: {p} monomials of \
-             degree <= {degree} in {dv} variables (states and inputs; about {} neurons work well)",
-            10 * p
+            "`reservoir(mode = compile)` needs at least one neuron per monomial: {total} \
+             monomials of degree <= {degree} in {} (states and inputs; about {} neurons \
+             work well)",
+            if blocks.len() == 1 {
+                format!("{vars} variables")
+            } else {
+                format!("{} blocks of up to {vars} variables", blocks.len())
+            },
+            10 * total
         ));
     }
+    // Neurons in proportion to the monomials, the remainder to the first blocks.
+    let mut counts: Vec<usize> = sizes.iter().map(|&p| n * p / total).collect();
+    let mut left_over = n - counts.iter().sum::<usize>();
+    for c in counts.iter_mut() {
+        if left_over == 0 {
+            break;
+        }
+        *c += 1;
+        left_over -= 1;
+    }
+
     let alpha = (dt / tau).min(1.0);
     let mut rng = Rng::new(seed, "reservoir compile");
-    let b = Mat::from_fn(n, dv, |_, _| rng.range(-B_SCALE, B_SCALE));
-    let bias: Vec<f64> = (0..n).map(|_| rng.range(-0.5, 0.5).atanh()).collect();
-
-    // C, with column p scaled by b^-|p| so every column is O(1).
-    let scale: Vec<f64> = monos
-        .iter()
-        .map(|m| B_SCALE.powi(m.iter().sum::<usize>() as i32))
-        .collect();
-    let mut c = Mat::<f64>::zeros(n, p);
-    for i in 0..n {
-        let der = tanh_derivatives(bias[i], degree);
-        for (q, m) in monos.iter().enumerate() {
-            let mut v = der[m.iter().sum::<usize>()];
-            for (j, &e) in m.iter().enumerate() {
-                v *= b[(i, j)].powi(e as i32) / (1..=e).product::<usize>() as f64;
+    let mut b_x = Mat::<f64>::zeros(n, d);
+    let mut b_v = Mat::<f64>::zeros(n, k);
+    let mut bias = vec![0.0; n];
+    let mut w = Mat::<f64>::zeros(d, n);
+    let mut w_y = Mat::<f64>::zeros(n_out, n);
+    let (mut res_num, mut res_den, mut monos) = (0.0, 0.0, 0);
+    let mut at = 0;
+    for (bi, block) in blocks.iter().enumerate() {
+        let nb = counts[bi];
+        let bw = compile_block(lat, block, &outputs[bi], nb, degree, dt, alpha, &mut rng)?;
+        for i in 0..nb {
+            for (a, &v) in block.vars.iter().enumerate() {
+                if v < d {
+                    b_x[(at + i, v)] = bw.b[(i, a)];
+                } else {
+                    b_v[(at + i, v - d)] = bw.b[(i, a)];
+                }
             }
-            c[(i, q)] = v / scale[q];
-        }
-    }
-
-    // Sample points: the state's unit ball times the inputs' unit box.
-    let samples = (400 * p).max(2000);
-    let ball = crate::methods::nef::spread_ball(samples, d, &mut rng);
-    let mut pts = vec![0.0; samples * dv];
-    for s in 0..samples {
-        pts[s * dv..s * dv + d].copy_from_slice(&ball[s * d..(s + 1) * d]);
-        for j in 0..k {
-            pts[s * dv + d + j] = rng.range(-1.0, 1.0);
-        }
-    }
-    let mut ev = lat.evaluator();
-    let mut z = vec![0.0; d];
-    let mut u = vec![0.0; k];
-    let mut x1 = vec![0.0; d];
-    let at_point = |pt: &[f64], z: &mut [f64], u: &mut [f64]| {
-        lat.map.from_unit(&pt[..d], z);
-        lat.input_map.from_unit(&pt[d..], u);
-    };
-    // A polynomial flow (its least-squares fit on the monomials is exact) gets the Taylor
-    // coefficients of its flow map from the Lie series; a map, or a flow with
-    // non-polynomial terms, the least-squares projection of `Phi_dt(x) - x`.
-    let mut fs = vec![0.0; samples * dv];
-    for (s, pt) in pts.chunks(dv).enumerate() {
-        at_point(pt, &mut z, &mut u);
-        ev.eval(&z, &u, &mut x1);
-        for j in 0..d {
-            fs[s * dv + j] = x1[j] / lat.map.scale[j];
-        }
-    }
-    let f_coef = fit(&monos, &pts, &fs, dv, dv);
-    let mut worst = 0.0f64;
-    let mut scale_f = 0.0f64;
-    let mut row = vec![0.0; p];
-    for (s, pt) in pts.chunks(dv).enumerate() {
-        eval_monomials(&monos, pt, &mut row);
-        for j in 0..d {
-            let v: f64 = (0..p).map(|q| row[q] * f_coef[(q, j)]).sum();
-            worst = worst.max((v - fs[s * dv + j]).abs());
-            scale_f = scale_f.max(fs[s * dv + j].abs());
-        }
-    }
-    let polynomial =
-        lat.kind() == crate::sema::model::TimeKind::Flow && worst <= 1e-9 * scale_f.max(1e-300);
-    let p_dt = if polynomial {
-        let coef = lie_series(&f_coef, &monos, dv, degree, dt);
-        Mat::from_fn(p, d, |q, j| coef[q * dv + j])
-    } else {
-        let substeps = crate::methods::latent::substeps(dt, lat.rate_bound());
-        let mut step = vec![0.0; samples * d];
-        for (s, pt) in pts.chunks(dv).enumerate() {
-            at_point(pt, &mut z, &mut u);
-            ev.flow_map(lat.kind(), &mut z, &u, dt, substeps);
-            lat.map.to_unit(&z, &mut x1);
-            for j in 0..d {
-                step[s * d + j] = x1[j] - pt[j];
+            bias[at + i] = bw.bias[i];
+            for (a, &st) in block.states.iter().enumerate() {
+                w[(st, at + i)] = bw.w[(a, i)];
+            }
+            for (a, &r) in outputs[bi].iter().enumerate() {
+                w_y[(r, at + i)] = bw.w_y[(a, i)];
             }
         }
-        fit(&monos, &pts, &step, d, dv) // P x d
-    };
-    // O = E_x + P_dt / alpha, then the column scaling.
-    let mut o = Mat::<f64>::zeros(d, p);
-    for q in 0..p {
-        for j in 0..d {
-            let linear = monos[q].iter().sum::<usize>() == 1 && monos[q][j] == 1;
-            o[(j, q)] = (f64::from(u8::from(linear)) + p_dt[(q, j)] / alpha) / scale[q];
-        }
+        res_num += bw.residual.0;
+        res_den += bw.residual.1;
+        monos += bw.monomials;
+        at += nb;
     }
-    let c_pinv = pinv(&c)?; // P x N
-    let w = &o * &c_pinv; // d x N
-    let residual = (&w * &c - &o).norm_l2() / o.norm_l2().max(1e-300);
-
-    // Outputs: their least-squares monomial coefficients, read out the same way.
-    let n_out = lat.n_outputs();
-    let w_y = if n_out > 0 {
-        let mut oev = lat.output_evaluator();
-        let mut ys = vec![0.0; samples * n_out];
-        for (s, pt) in pts.chunks(dv).enumerate() {
-            at_point(pt, &mut z, &mut u);
-            oev.eval(&z, &u, &mut ys[s * n_out..(s + 1) * n_out]);
-        }
-        let y = fit(&monos, &pts, &ys, n_out, dv); // P x n_out
-        let oy = Mat::from_fn(n_out, p, |r, q| y[(q, r)] / scale[q]);
-        &oy * &c_pinv
-    } else {
-        Mat::zeros(0, n)
-    };
+    let residual = (res_num / res_den.max(1e-300)).sqrt();
 
     // Inputs: v = (u - c_u) / h_u enters as B_v v.
     let (cu, hu) = (&lat.input_map.center, &lat.input_map.scale);
-    let w_in = Mat::from_fn(n, k, |i, j| b[(i, d + j)] / hu[j]);
+    let w_in = Mat::from_fn(n, k, |i, j| b_v[(i, j)] / hu[j]);
     let b_rec: Vec<f64> = (0..n)
         .map(|i| bias[i] - (0..k).map(|j| w_in[(i, j)] * cu[j]).sum::<f64>())
         .collect();
-    let b_x = Mat::from_fn(n, d, |i, j| b[(i, j)]);
 
     // Readout of the states: z = c + h (W r).
     let mut w_out = Mat::<f64>::zeros(d + n_out, n);
@@ -415,7 +626,7 @@ pub fn system(
     Ok(Compiled {
         net,
         residual,
-        monomials: p,
+        monomials: monos,
     })
 }
 

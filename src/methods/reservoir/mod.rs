@@ -28,6 +28,8 @@ pub struct Options {
     pub train: f64,
     pub feedback: bool,
     pub degree: usize,
+    /// Compile one block per state, wired by `b_i W_j`.
+    pub blocks: bool,
 }
 
 impl Options {
@@ -44,6 +46,7 @@ impl Options {
             train: num("train", 200.0),
             feedback: c.get("feedback") == Some(&OptValue::Bool(true)),
             degree: num("degree", 3.0) as usize,
+            blocks: c.get("blocks") == Some(&OptValue::Bool(true)),
         }
     }
 }
