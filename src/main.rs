@@ -481,6 +481,27 @@ fn build_one(
                 network.name,
                 built.net.n()
             );
+            // The low-rank theory's cross-check, for `fixed_points` to be compared with.
+            if let Some(mf) = &built.mean_field {
+                let list = |stable: bool| {
+                    let v: Vec<String> = mf
+                        .iter()
+                        .filter(|p| p.1 == stable)
+                        .map(|p| format!("{:.4}", p.0))
+                        .collect();
+                    if v.is_empty() {
+                        "none".to_string()
+                    } else {
+                        v.join(", ")
+                    }
+                };
+                let state = built.net.meta.states.first().map_or("x", String::as_str);
+                eprintln!(
+                    "  mean-field fixed points of {state}: stable {}; unstable {}",
+                    list(true),
+                    list(false)
+                );
+            }
             Some(built)
         }
         Err(e) => {

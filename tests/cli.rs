@@ -119,3 +119,20 @@ proptest! {
         prop_assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn a_lowrank_build_prints_the_mean_field_fixed_points() {
+    let dir = std::env::temp_dir().join("rnnc-cli-mean-field");
+    let (code, _, err) = rnnc(&[
+        "build",
+        "tests/data/lowrank_small.rnn",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // DoubleWell's wells at -1 and +1 and its saddle at 0, in the theory's Gaussian field.
+    assert!(
+        err.contains("mean-field fixed points of x: stable -1.0000, 1.0000; unstable 0.0000"),
+        "{err}"
+    );
+}

@@ -46,10 +46,10 @@ fn the_double_well_survives_a_random_bulk() {
             "{wells:?}"
         );
         // The mean-field prediction: two stable points and a saddle. Without a bulk it is the
-        // network's own rank-one equation and agrees to 1e-4; with bulk 0.5 the Gaussian-field
-        // approximation puts the wells at +-0.79 (the fitted loadings are correlated with the
-        // quenched bulk input, which the approximation treats as independent noise): issue 5
-        // asks 5 %, left open.
+        // network's own rank-one equation and agrees to 1e-4; with bulk 0.5 the Gaussian
+        // field of self-consistent variance stands in for the quenched bulk, and it agrees
+        // within issue 5's 5 % because the loadings are fitted on its rates as well as on the
+        // forced states (on the forced states alone it predicted +-0.79).
         eprintln!("bulk {bulk}: mean field {predicted:?}");
         let mut mf: Vec<f64> = predicted.iter().filter(|p| p.1).map(|p| p.0).collect();
         mf.sort_by(f64::total_cmp);
@@ -59,10 +59,9 @@ fn the_double_well_survives_a_random_bulk() {
             1,
             "{predicted:?}"
         );
-        if bulk == 0.0 {
-            for (a, b) in mf.iter().zip(&wells) {
-                assert!((a - b).abs() < 1e-4, "mean field {a} vs network {b}");
-            }
+        let tol = if bulk == 0.0 { 1e-4 } else { 0.05 };
+        for (a, b) in mf.iter().zip(&wells) {
+            assert!((a - b).abs() < tol, "mean field {a} vs network {b}");
         }
     }
 }

@@ -133,10 +133,13 @@ pub struct SharedRidge {
     sum_q: Vec<f64>,
     sum_y: Vec<f64>,
     count: usize,
+    /// The sum of the samples' weights (`count` when every weight is 1).
+    weight: f64,
     /// Subtracted from every state before it is summed (see `flush`).
     shift: Vec<f64>,
     block: Vec<f64>,
     block_y: Vec<f64>,
+    block_w: Vec<f64>,
 }
 
 impl SharedRidge {
@@ -149,16 +152,24 @@ impl SharedRidge {
             sum_q: vec![0.0; n],
             sum_y: vec![0.0; outputs],
             count: 0,
+            weight: 0.0,
             shift: Vec::new(),
             block: Vec::with_capacity(BLOCK * n),
             block_y: Vec::with_capacity(BLOCK * outputs),
+            block_w: Vec::with_capacity(BLOCK),
         }
     }
 
     /// One state `q` and its targets `y` (one per output).
     pub fn add(&mut self, q: &[f64], y: &[f64]) {
+        self.add_weighted(q, y, 1.0);
+    }
+
+    /// A sample counted `w` times (`w > 0`): weighted ridge with weighted means.
+    pub fn add_weighted(&mut self, q: &[f64], y: &[f64], w: f64) {
         self.block.extend_from_slice(q);
         self.block_y.extend_from_slice(y);
+        self.block_w.push(w);
         if self.block.len() == BLOCK * self.n {
             self.flush();
         }
@@ -178,9 +189,14 @@ impl SharedRidge {
                 .map(|i| (0..k).map(|c| self.block[c * n + i]).sum::<f64>() / k as f64)
                 .collect();
         }
+        // Rows scaled by sqrt(w): the products below then sum w q q^T and w q y^T.
         for c in 0..k {
+            let sw = self.block_w[c].sqrt();
             for (q, s) in self.block[c * n..(c + 1) * n].iter_mut().zip(&self.shift) {
-                *q -= s;
+                *q = (*q - s) * sw;
+            }
+            for y in &mut self.block_y[c * m..(c + 1) * m] {
+                *y *= sw;
             }
         }
         let q = faer::MatRef::from_column_major_slice(&self.block, n, k);
@@ -207,16 +223,19 @@ impl SharedRidge {
         );
         crate::net::fastmath::clear_upper();
         for c in 0..k {
+            let sw = self.block_w[c].sqrt();
             for i in 0..n {
-                self.sum_q[i] += self.block[c * n + i];
+                self.sum_q[i] += sw * self.block[c * n + i];
             }
             for o in 0..m {
-                self.sum_y[o] += self.block_y[c * m + o];
+                self.sum_y[o] += sw * self.block_y[c * m + o];
             }
+            self.weight += self.block_w[c];
         }
         self.count += k;
         self.block.clear();
         self.block_y.clear();
+        self.block_w.clear();
     }
 
     /// `(W (outputs x N), b)` with `y ~ W q + b`.
@@ -229,7 +248,7 @@ impl SharedRidge {
                 self.count
             ));
         }
-        let t = self.count as f64;
+        let t = self.weight;
         let qbar: Vec<f64> = self.sum_q.iter().map(|s| s / t).collect();
         let ybar: Vec<f64> = self.sum_y.iter().map(|s| s / t).collect();
         let g = Mat::from_fn(n, n, |i, j| {
