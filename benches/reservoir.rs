@@ -31,6 +31,8 @@ fn program(n: usize, seed: u64, extra: &str) -> Program {
         ("ridge", "1e-8"),
         ("washout", "10 s"),
         ("train", "200 s"),
+        // One trajectory, as ReservoirPy's (rnnc's default is 4 starts).
+        ("starts", "1"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -119,7 +119,7 @@ fn overrides_reinstantiate_domains_and_init() {
 fn defaults_fill_every_option() {
     let a = analyze("system D { state x in [-1.5, 1.5]\n dx/dt = x - x^3 }\nnetwork r for D { method = reservoir(mode = compile)\n neurons = 100 }");
     let m = &a.program.networks[0].method;
-    assert_eq!(m.options.len(), 11);
+    assert_eq!(m.options.len(), 12);
     assert_eq!(m.num("washout"), Some(10.0));
     assert_eq!(
         m.get("mode"),

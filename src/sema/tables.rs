@@ -118,6 +118,7 @@ pub const METHODS: &[(Entry, Realizes)] = &[
                 opt("feedback", K::Bool, D::Bool(false)),
                 opt("degree", K::Int(1), D::Num(3.0)),
                 opt("blocks", K::Bool, D::Bool(false)),
+                opt("starts", K::Int(1), D::Num(4.0)),
             ],
         },
         Realizes::SystemsAndTasks,

@@ -1,9 +1,11 @@
 //! `reservoir(mode = drive)`: an echo-state network driven by data (METHODS.md section 4).
 //!
-//! Systems: the reservoir is teacher-forced by the system's exact trajectory from `init` (zero
-//! input; `washout` then `train` seconds), the fed-back latent z-scored through `W_fb`; the
-//! readout (states, then outputs) is fitted on `(r[t], z[t])` after the washout and the loop
-//! closed on the state rows. Tasks: the task's trials (stream `training trials`, repeated with
+//! Systems: the reservoir is teacher-forced by exact trajectories of the system (`starts` of
+//! them, the first from `init`, the others from points spread over the domain; each a
+//! `washout` and `train / starts` seconds, from rest), its inputs driven by smooth noise over
+//! their ranges, the fed-back latent z-scored through `W_fb`; the readout (states, then
+//! outputs) is fitted on `(r[t], z[t])` after each washout and the loop closed on the state
+//! rows. Tasks: the task's trials (stream `training trials`, repeated with
 //! fresh draws up to `train` seconds when the task draws anything), each from `r = 0`; a
 //! readout row is fitted only on the steps its `expect out = v` covers; with `feedback = true`
 //! the outputs are fed back (the target on covered steps, the most recent target elsewhere)
@@ -62,37 +64,65 @@ pub fn system(
     let (d, k) = (lat.d, lat.k);
     let n_out = lat.n_outputs();
     let washout = (opts.washout / dt).round() as usize;
-    let total = washout + (opts.train / dt).round().max(2.0) as usize;
-    // The exact trajectory (d + outputs per step: small; the reservoir states are streamed).
-    let mut z = lat.inst.init.clone();
-    let u = vec![0.0; k];
+    let starts = opts.starts.max(1);
+    let per_start = ((opts.train / dt).round() as usize / starts).max(2);
+    let total = washout + per_start;
+    // The exact trajectories (states, outputs, inputs per step: small; the reservoir states
+    // are streamed): the first from `init`, the others from points spread over the domain;
+    // the inputs (if any) driven by smooth noise over their ranges (METHODS.md section 4).
     let mut ev = lat.evaluator();
     let mut oev = lat.output_evaluator();
     let mut ode = Dopri5::new(d, 1e-10, 1e-12);
-    let mut traj = Vec::with_capacity(total * (d + n_out));
-    let mut y = vec![0.0; n_out];
-    for t in 0..total {
-        oev.eval(&z, &u, &mut y);
-        traj.extend_from_slice(&z);
-        traj.extend_from_slice(&y);
-        ev.exact_step(lat.kind(), &mut ode, &mut z, &u, t as f64 * dt, dt)
-            .map_err(|e| format!("the training trajectory: {e}"))?;
-        if z.iter().any(|v| !v.is_finite()) {
-            return Err("the training trajectory is not finite".into());
-        }
-    }
+    let mut drng = Rng::new(seed, "reservoir drive");
+    let others = crate::methods::nef::spread_ball(starts - 1, d, &mut drng);
     let w = d + n_out;
+    let width = w + k;
+    let mut traj = Vec::with_capacity(starts * total * width);
+    let mut segments = Vec::with_capacity(starts);
+    let (mut y, mut u, mut noise) = (vec![0.0; n_out], vec![0.0; k], vec![0.0; k]);
+    let (cu, hu) = (&lat.input_map.center, &lat.input_map.scale);
+    // An Ornstein-Uhlenbeck process per input, sd 0.5 of the half-range (clipped to the
+    // range), correlation time `INPUT_TIME` network time constants.
+    let decay = (-dt / (INPUT_TIME * tau)).exp();
+    for s in 0..starts {
+        let mut z = if s == 0 {
+            lat.inst.init.clone()
+        } else {
+            let mut z = vec![0.0; d];
+            lat.map.from_unit(&others[(s - 1) * d..s * d], &mut z);
+            z
+        };
+        noise.iter_mut().for_each(|v| *v = 0.5 * drng.normal());
+        let begin = traj.len() / width;
+        for t in 0..total {
+            for j in 0..k {
+                u[j] = cu[j] + hu[j] * noise[j].clamp(-1.0, 1.0);
+                noise[j] = decay * noise[j] + (1.0 - decay * decay).sqrt() * 0.5 * drng.normal();
+            }
+            oev.eval(&z, &u, &mut y);
+            traj.extend_from_slice(&z);
+            traj.extend_from_slice(&y);
+            traj.extend_from_slice(&u);
+            ev.exact_step(lat.kind(), &mut ode, &mut z, &u, t as f64 * dt, dt)
+                .map_err(|e| format!("the training trajectory: {e}"))?;
+            if z.iter().any(|v| !v.is_finite()) {
+                return Err("the training trajectory is not finite".into());
+            }
+        }
+        segments.push(begin..traj.len() / width);
+    }
+    let rows = traj.len() / width;
     // z-scoring of the fed-back latent, folded into W_fb and the bias.
     let mut mean = vec![0.0; d];
     let mut sd = vec![0.0; d];
-    for row in traj.chunks(w) {
+    for row in traj.chunks(width) {
         for j in 0..d {
-            mean[j] += row[j] / total as f64;
+            mean[j] += row[j] / rows as f64;
         }
     }
-    for row in traj.chunks(w) {
+    for row in traj.chunks(width) {
         for j in 0..d {
-            sd[j] += (row[j] - mean[j]).powi(2) / total as f64;
+            sd[j] += (row[j] - mean[j]).powi(2) / rows as f64;
         }
     }
     let sd: Vec<f64> = sd.iter().map(|v| v.sqrt().max(1e-9)).collect();
@@ -100,27 +130,46 @@ pub fn system(
     let mut rng = Rng::new(seed, "reservoir");
     let a = random_sparse(n, opts.density, opts.spectral_radius, &mut rng);
     let raw_fb = uniform(n, d, opts.input_scale, &mut rng);
-    let w_in = uniform(n, k, opts.input_scale, &mut rng);
+    // Inputs in unit coordinates of their ranges, like the fed-back latent.
+    let raw_in = uniform(n, k, opts.input_scale, &mut rng);
+    let w_in = Mat::from_fn(n, k, |i, j| raw_in[(i, j)] / hu[j]);
     let mut b: Vec<f64> = (0..n).map(|_| rng.range(-opts.bias, opts.bias)).collect();
     let w_fb = Mat::from_fn(n, d, |i, j| raw_fb[(i, j)] / sd[j]);
     for (i, bi) in b.iter_mut().enumerate() {
         for j in 0..d {
             *bi -= w_fb[(i, j)] * mean[j];
         }
+        for j in 0..k {
+            *bi -= w_in[(i, j)] * cu[j];
+        }
     }
 
     let alpha = (dt / tau).min(1.0);
     let mut ridge = SharedRidge::new(n, w);
     let mut r = vec![0.0; n];
-    let (mut drive, mut scratch) = (vec![0.0; n], vec![0.0; n]);
-    for (t, row) in traj.chunks(w).enumerate() {
-        if t >= washout {
-            ridge.add(&r, row);
+    let (mut drive, mut scratch, mut input) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let mut samples = 0;
+    for seg in &segments {
+        // Every start from rest, its washout dropped.
+        r.iter_mut().for_each(|v| *v = 0.0);
+        for (t, row) in traj[seg.start * width..seg.end * width]
+            .chunks(width)
+            .enumerate()
+        {
+            if t >= washout {
+                ridge.add(&r, &row[..w]);
+                samples += 1;
+            }
+            affine(&w_fb, &row[..d], &b, &mut drive);
+            if k > 0 {
+                affine(&w_in, &row[w..], &vec![0.0; n], &mut input);
+                for (dr, i) in drive.iter_mut().zip(&input) {
+                    *dr += i;
+                }
+            }
+            step(&a, alpha, &mut r, &drive, &mut scratch);
         }
-        affine(&w_fb, &row[..d], &b, &mut drive);
-        step(&a, alpha, &mut r, &drive, &mut scratch);
     }
-    let samples = total - washout;
     let (w_out, b_out) = ridge.solve(opts.ridge)?;
     let mut net = assemble(
         &a,
@@ -191,6 +240,9 @@ pub fn teacher(target: &[f64], mask: &[f64], inputs: &[f64], steps: usize, m: us
     }
     out
 }
+
+/// The correlation time of a system's training inputs, in network time constants.
+const INPUT_TIME: f64 = 10.0;
 
 /// The standard deviation of the noise added to a fed-back teacher in training (Jaeger 2002's
 /// stabilizing teacher noise).

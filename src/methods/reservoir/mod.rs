@@ -30,6 +30,8 @@ pub struct Options {
     pub degree: usize,
     /// Compile one block per state, wired by `b_i W_j`.
     pub blocks: bool,
+    /// Drive mode, systems: how many trajectories (initial conditions) share `train`.
+    pub starts: usize,
 }
 
 impl Options {
@@ -47,6 +49,7 @@ impl Options {
             feedback: c.get("feedback") == Some(&OptValue::Bool(true)),
             degree: num("degree", 3.0) as usize,
             blocks: c.get("blocks") == Some(&OptValue::Bool(true)),
+            starts: num("starts", 4.0) as usize,
         }
     }
 }
