@@ -18,4 +18,7 @@ cargo bench --bench nef
 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
     bench/.venv/bin/python ../shared/anchors/rc_lorenz_esn.py --units 500 2000 --seeds 0 1 2 \
     --sr 0.9 --lr 1.0 --iss 0.1 --ridge 1e-8 --bias 0.5 --json bench/results/reservoirpy.json
+OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+    bench/.venv/bin/python ../shared/anchors/rc_throughput.py --units 100 500 2000 --steps 5000 \
+    --repeats 3 | tee bench/results/rc_throughput.txt
 cargo bench --bench reservoir

@@ -176,6 +176,73 @@ fn compiled_row() {
     );
 }
 
+/// ReservoirPy's raw throughput (`rc_throughput.py`'s table, saved by bench/run.sh): by
+/// (N, connectivity), its `run` in M neuron-steps/s.
+fn their_throughput(n: usize, conn: f64) -> Option<f64> {
+    let text = std::fs::read_to_string("bench/results/rc_throughput.txt").ok()?;
+    text.lines().find_map(|l| {
+        let v: Vec<f64> = l
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        (v.len() == 6 && v[0] as usize == n && (v[1] - conn).abs() < 1e-3).then(|| v[2])
+    })
+}
+
+/// Raw simulation, as `rc_throughput.py` measures it: a leaky tanh reservoir (leak 0.5,
+/// spectral radius 0.9) driven by 3 random inputs for 5000 steps, no readout in the loop.
+fn throughput_rows() {
+    use rnnc::methods::reservoir::{assemble, random_sparse, uniform};
+    use rnnc::rng::Rng;
+    println!("\nraw simulation (M neuron-steps/s), 5000 steps, 3 inputs, leak 0.5:");
+    println!(
+        "{:>6} {:>8} {:>10} {:>14} {:>8}",
+        "N", "density", "rnnc", "ReservoirPy", "ratio"
+    );
+    for n in [100usize, 500, 2000] {
+        for conn in [0.1, (10.0 / n as f64).min(1.0)] {
+            let mut rng = Rng::new(0, "throughput");
+            let a = random_sparse(n, conn, 0.9, &mut rng);
+            let w_in = uniform(n, 3, 0.5, &mut rng);
+            let net = assemble(
+                &a,
+                w_in,
+                vec![0.0; n],
+                faer::Mat::zeros(0, n),
+                Vec::new(),
+                None,
+                1.0,
+                2.0,
+                Default::default(),
+            );
+            let inputs: Vec<f64> = (0..3 * 5001).map(|_| rng.normal()).collect();
+            let mut best = f64::INFINITY;
+            for _ in 0..3 {
+                let t = Instant::now();
+                sim::run(
+                    &net,
+                    &vec![0.0; n],
+                    5000,
+                    &mut |s, u| u.copy_from_slice(&inputs[3 * s..3 * s + 3]),
+                    &mut |_| {},
+                )
+                .expect("finite");
+                best = best.min(t.elapsed().as_secs_f64());
+            }
+            let ours = (n * 5000) as f64 / best / 1e6;
+            let rp = their_throughput(n, conn);
+            println!(
+                "{:>6} {:>8.3} {:>10.1} {:>14} {:>8}",
+                n,
+                conn,
+                ours,
+                rp.map_or("-".into(), |v| format!("{v:.1}")),
+                rp.map_or("-".into(), |v| format!("{:.1}x", ours / v)),
+            );
+        }
+    }
+}
+
 fn main() {
     let quick = std::env::var("RNNC_BENCH_QUICK").is_ok();
     let extra = std::env::var("RNNC_BENCH_EXTRA").unwrap_or_default();
@@ -215,4 +282,5 @@ fn main() {
         );
     }
     compiled_row();
+    throughput_rows();
 }

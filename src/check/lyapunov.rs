@@ -3,8 +3,7 @@
 
 use crate::net::{Form, Net, Recurrent};
 use crate::sim::Stepper;
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, Par};
+use faer::Mat;
 
 /// The `k` largest exponents, per second, along the trajectory from `x0` driven by
 /// `input(step, u)`; the first `skip` steps are a transient (the vectors align but their
@@ -28,7 +27,9 @@ pub fn spectrum(
     orthonormalize(&mut q);
     let mut y = Mat::<f64>::zeros(n, k);
     let mut z = Mat::<f64>::zeros(n, k);
-    let mut h = Mat::<f64>::zeros(net.w_rec.rank().unwrap_or(0), k);
+    let product = crate::sim::Product::new(net);
+    let mut h = vec![0.0; product.scratch()];
+    let (mut col, mut out) = (vec![0.0; n], vec![0.0; n]);
     let mut sums = vec![0.0; k];
     let mut u = vec![0.0; net.n_inputs()];
     let mut stepper = Stepper::new(net, x0);
@@ -52,7 +53,7 @@ pub fn spectrum(
                         y[(i, j)] = d[i] * q[(i, j)];
                     }
                 }
-                apply(net, &y, &mut z, &mut h);
+                apply(&product, net, &y, &mut z, &mut h, &mut col, &mut out);
                 for j in 0..k {
                     for i in 0..n {
                         let a = net.alpha[i];
@@ -62,19 +63,16 @@ pub fn spectrum(
             }
             Form::Rate => {
                 // pre = W r + W_in u + b, then J = (1 - a) I + a g phi'(g pre) W.
-                let xm = Mat::from_fn(n, 1, |i, _| x[i]);
-                let mut pm = Mat::<f64>::zeros(n, 1);
-                let mut hm = Mat::<f64>::zeros(h.nrows(), 1);
-                apply(net, &xm, &mut pm, &mut hm);
+                product.apply(&x, &mut out, &mut h);
                 for i in 0..n {
-                    let mut v = pm[(i, 0)] + net.b_rec[i];
+                    let mut v = out[i] + net.b_rec[i];
                     for (c, uc) in u.iter().enumerate() {
                         v += net.w_in[(i, c)] * uc;
                     }
                     pre[i] = v;
                     d[i] = g * net.phi.deriv(g * v);
                 }
-                apply(net, &q, &mut z, &mut h);
+                apply(&product, net, &q, &mut z, &mut h, &mut col, &mut out);
                 for j in 0..k {
                     for i in 0..n {
                         let a = net.alpha[i];
@@ -97,12 +95,33 @@ pub fn spectrum(
     sums.iter().map(|s| s / span).collect()
 }
 
-/// `z = W y` (factored through `h = R y` when the network keeps factors).
-fn apply(net: &Net, y: &Mat<f64>, z: &mut Mat<f64>, h: &mut Mat<f64>) {
+/// `z = W y`: column by column through the simulator's product when it is sparse (a
+/// pruned `W_rec`, a driven reservoir's split), else one blocked product over all columns
+/// (factored through `R y` when the network keeps factors).
+fn apply(
+    product: &crate::sim::Product,
+    net: &Net,
+    y: &Mat<f64>,
+    z: &mut Mat<f64>,
+    h: &mut [f64],
+    col: &mut [f64],
+    out: &mut [f64],
+) {
+    use faer::linalg::matmul::matmul;
+    use faer::{Accum, Par};
+    if product.is_sparse() {
+        for j in 0..y.ncols() {
+            col.copy_from_slice(y.col_as_slice(j));
+            product.apply(col, out, h);
+            z.col_as_slice_mut(j).copy_from_slice(out);
+        }
+        return;
+    }
     match &net.w_rec {
         Recurrent::Factored { left, right } => {
+            let hm = &mut Mat::<f64>::zeros(right.nrows(), y.ncols());
             matmul(
-                h.as_mut(),
+                hm.as_mut(),
                 Accum::Replace,
                 right.as_ref(),
                 y.as_ref(),
@@ -113,7 +132,7 @@ fn apply(net: &Net, y: &Mat<f64>, z: &mut Mat<f64>, h: &mut Mat<f64>) {
                 z.as_mut(),
                 Accum::Replace,
                 left.as_ref(),
-                h.as_ref(),
+                hm.as_ref(),
                 1.0,
                 Par::Seq,
             );

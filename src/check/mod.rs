@@ -81,6 +81,9 @@ struct Context<'a> {
     progress: &'a dyn crate::progress::Progress,
     /// Fixed points found since the most recent simulation (both metrics use one search).
     fixed: RefCell<Option<Result<Vec<fixed_points::FixedPoint>, String>>>,
+    /// `lyapunov_max` since the most recent simulation (`attractor_distance`'s collapse rule
+    /// needs it too).
+    lyap_max: RefCell<Option<Result<f64, String>>>,
 }
 
 /// Runs `check` (on network `check.network` of `program`) against `net`.
@@ -104,6 +107,7 @@ pub fn run_with(
         last_sim: None,
         detail: RefCell::new(None),
         fixed: RefCell::new(None),
+        lyap_max: RefCell::new(None),
     };
     let mut lines = Vec::new();
     let mut sim_error: Option<String> = None;
@@ -111,6 +115,7 @@ pub fn run_with(
         match step {
             CheckStep::Simulate(sim) => {
                 cx.fixed.replace(None);
+                cx.lyap_max.replace(None);
                 match trace::simulate_network(program, check.network, net, sim) {
                     Ok(t) => {
                         cx.last = Some(t);
@@ -513,10 +518,22 @@ fn timescale_gradient(cx: &Context) -> Result<f64, String> {
 /// simulation (its inputs, after a transient of `max(5 tau_max, T / 10)`), or along a
 /// zero-input run of `max(200 tau_max, 10 s)` from `init_state` when there is none.
 fn lyapunov(cx: &Context, k: usize, sim_error: Option<&str>) -> Result<f64, String> {
-    let net = cx.net;
     if let Some(e) = sim_error {
         return Err(format!("the simulation failed: {e}"));
     }
+    if k != 1 {
+        return lyapunov_uncached(cx, k);
+    }
+    if let Some(v) = cx.lyap_max.borrow().as_ref() {
+        return v.clone();
+    }
+    let v = lyapunov_uncached(cx, 1);
+    cx.lyap_max.replace(Some(v.clone()));
+    v
+}
+
+fn lyapunov_uncached(cx: &Context, k: usize) -> Result<f64, String> {
+    let net = cx.net;
     let tm = tau_max(net);
     let exps = match replay(cx, "lyapunov")? {
         Some((x0, cols, steps)) => {

@@ -97,7 +97,7 @@ unsafe fn tanh_scaled_avx2(g: f64, x: &[f64], out: &mut [f64]) {
     tanh_scaled_loop::<true>(g, x, out)
 }
 
-fn has_avx2() -> bool {
+pub(crate) fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")

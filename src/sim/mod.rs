@@ -38,17 +38,92 @@ pub struct Sample<'a> {
     pub y: &'a [f64],
 }
 
-/// Buffers for stepping one network; reuse across runs.
-pub struct Stepper<'n> {
+/// `W_rec v` for one network, in the cheapest form its weights allow: O(N r) when factored,
+/// O(nnz) when at most half of a dense `W_rec` is nonzero, O(nnz + N d_fb) for a closed loop
+/// whose open loop is that sparse (a driven reservoir: `split_dense`), one pass over `W_rec`
+/// otherwise. Built once per network; the simulator and the Lyapunov QR steps share it.
+pub struct Product<'n> {
     net: &'n Net,
-    /// Rows of `W_rec_right` (factored) and of `W_out`, each contiguous, for dot products.
+    /// Rows of `W_rec_right` (factored), each contiguous, for dot products.
     right_rows: Vec<f64>,
-    /// A dense `W_rec` with at most half its entries nonzero, in compressed rows; or, for a
-    /// closed loop whose open loop is that sparse (a driven reservoir), the open loop's `A`,
-    /// with the loop added as `W_fb (W_out[rows] p)` in `fb`.
     sparse: Option<crate::net::sparse::Csr>,
     /// Rows of `W_fb` (N x d_fb, row-major) and the fed-back rows of `W_out` (d_fb x N).
     fb: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+impl<'n> Product<'n> {
+    pub fn new(net: &'n Net) -> Product<'n> {
+        let right_rows = match &net.w_rec {
+            Recurrent::Factored { right, .. } => {
+                let mut v = Vec::with_capacity(right.nrows() * right.ncols());
+                for i in 0..right.nrows() {
+                    v.extend((0..right.ncols()).map(|j| right[(i, j)]));
+                }
+                v
+            }
+            Recurrent::Dense(_) => Vec::new(),
+        };
+        let (sparse, fb) = match &net.w_rec {
+            Recurrent::Dense(w) => split_dense(net, w),
+            Recurrent::Factored { .. } => (None, None),
+        };
+        Product {
+            net,
+            right_rows,
+            sparse,
+            fb,
+        }
+    }
+
+    /// Whether the product runs in compressed rows (else `W_rec` is used as stored).
+    pub fn is_sparse(&self) -> bool {
+        self.sparse.is_some()
+    }
+
+    /// Scratch length `apply` needs.
+    pub fn scratch(&self) -> usize {
+        self.net
+            .w_rec
+            .rank()
+            .unwrap_or(0)
+            .max(self.net.feedback.as_ref().map_or(0, |f| f.rows.len()))
+    }
+
+    /// `out = W_rec v`; `h` holds `scratch()` values.
+    pub fn apply(&self, v: &[f64], out: &mut [f64], h: &mut [f64]) {
+        match &self.net.w_rec {
+            Recurrent::Dense(_) if self.sparse.is_some() => {
+                if let Some(csr) = &self.sparse {
+                    csr.matvec(v, out);
+                }
+                if let Some((w_fb, sel)) = &self.fb {
+                    let (n, m) = (v.len(), sel.len() / v.len());
+                    for c in 0..m {
+                        h[c] = crate::net::fastmath::dot(&sel[c * n..(c + 1) * n], v);
+                    }
+                    for (i, r) in out.iter_mut().enumerate() {
+                        *r += (0..m).map(|c| w_fb[i * m + c] * h[c]).sum::<f64>();
+                    }
+                }
+            }
+            // One pass over W_rec, four columns at a time.
+            Recurrent::Dense(w) => dense_matvec(out, w.as_ref(), v),
+            Recurrent::Factored { left, .. } => {
+                let n = v.len();
+                let r = left.ncols();
+                for (k, hk) in h[..r].iter_mut().enumerate() {
+                    *hk = crate::net::fastmath::dot(&self.right_rows[k * n..(k + 1) * n], v);
+                }
+                dense_matvec(out, left.as_ref(), &h[..r]);
+            }
+        }
+    }
+}
+
+/// Buffers for stepping one network; reuse across runs.
+pub struct Stepper<'n> {
+    net: &'n Net,
+    product: Product<'n>,
     out_rows: Vec<f64>,
     x: Vec<f64>,
     p: Vec<f64>,
@@ -148,36 +223,18 @@ fn split_dense(net: &Net, w: &Mat<f64>) -> Split {
 impl<'n> Stepper<'n> {
     pub fn new(net: &'n Net, x0: &[f64]) -> Stepper<'n> {
         let n = net.n();
-        let rows = |m: &Mat<f64>| {
-            let mut v = Vec::with_capacity(m.nrows() * m.ncols());
-            for i in 0..m.nrows() {
-                v.extend((0..m.ncols()).map(|j| m[(i, j)]));
-            }
-            v
-        };
-        let right_rows = match &net.w_rec {
-            Recurrent::Factored { right, .. } => rows(right),
-            Recurrent::Dense(_) => Vec::new(),
-        };
-        let (sparse, fb) = match &net.w_rec {
-            Recurrent::Dense(w) => split_dense(net, w),
-            Recurrent::Factored { .. } => (None, None),
-        };
+        let mut out_rows = Vec::with_capacity(net.w_out.nrows() * net.w_out.ncols());
+        for i in 0..net.w_out.nrows() {
+            out_rows.extend((0..net.w_out.ncols()).map(|j| net.w_out[(i, j)]));
+        }
+        let product = Product::new(net);
         Stepper {
             net,
-            right_rows,
-            sparse,
-            fb,
-            out_rows: rows(&net.w_out),
+            h: vec![0.0; product.scratch()],
+            product,
+            out_rows,
             x: x0.to_vec(),
             p: vec![0.0; n],
-            h: vec![
-                0.0;
-                net.w_rec
-                    .rank()
-                    .unwrap_or(0)
-                    .max(net.feedback.as_ref().map_or(0, |f| f.rows.len()))
-            ],
             rec: vec![0.0; n],
             u: vec![0.0; net.n_inputs()],
             y: vec![0.0; net.n_out()],
@@ -193,31 +250,7 @@ impl<'n> Stepper<'n> {
     }
 
     fn recurrent(&mut self) {
-        match &self.net.w_rec {
-            Recurrent::Dense(_) if self.sparse.is_some() => {
-                if let Some(csr) = &self.sparse {
-                    csr.matvec(&self.p, &mut self.rec);
-                }
-                if let Some((w_fb, sel)) = &self.fb {
-                    let (n, m) = (self.p.len(), sel.len() / self.p.len());
-                    for c in 0..m {
-                        self.h[c] = crate::net::fastmath::dot(&sel[c * n..(c + 1) * n], &self.p);
-                    }
-                    for (i, r) in self.rec.iter_mut().enumerate() {
-                        *r += (0..m).map(|c| w_fb[i * m + c] * self.h[c]).sum::<f64>();
-                    }
-                }
-            }
-            // One pass over W_rec, four columns at a time.
-            Recurrent::Dense(w) => dense_matvec(&mut self.rec, w.as_ref(), &self.p),
-            Recurrent::Factored { left, .. } => {
-                let n = self.p.len();
-                for (k, h) in self.h.iter_mut().enumerate() {
-                    *h = crate::net::fastmath::dot(&self.right_rows[k * n..(k + 1) * n], &self.p);
-                }
-                dense_matvec(&mut self.rec, left.as_ref(), &self.h);
-            }
-        }
+        self.product.apply(&self.p, &mut self.rec, &mut self.h);
     }
 
     /// `rec += W_in u + b_rec`.
@@ -276,8 +309,10 @@ impl<'n> Stepper<'n> {
                 }
             }
             Form::Rate => {
+                // phi over the whole vector first (the vectorized tanh), then the leak.
+                net.phi.eval_scaled_inplace(g, &mut self.rec);
                 for ((x, &r), &a) in self.x.iter_mut().zip(&self.rec).zip(&net.alpha) {
-                    *x += a * (net.phi.eval(g * r) - *x);
+                    *x += a * (r - *x);
                 }
             }
         }
