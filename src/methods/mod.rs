@@ -21,6 +21,15 @@ pub struct Built {
     pub mean_field: Option<Vec<(f64, bool)>>,
 }
 
+/// What a lowering needs besides its options: the network's size, time base and seed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Setup {
+    pub n: usize,
+    pub dt: f64,
+    pub tau: f64,
+    pub seed: u64,
+}
+
 /// Why a network could not be built: a message for the user.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BuildError(pub String);
@@ -212,15 +221,18 @@ fn build_lowrank(program: &Program, network: &Network) -> Result<Built, String> 
         }
     };
     let meta = meta(network, &lat, Some(&[tau]));
+    let setup = Setup {
+        n,
+        dt: network.dt,
+        tau,
+        seed: network.seed,
+    };
     let (net, predicted) = lowrank::build(
         &lat,
-        n,
         network.method.num("bulk").unwrap_or(0.0),
         network.method.num("ridge").unwrap_or(1e-6),
         phi_of(&network.neuron),
-        network.dt,
-        tau,
-        network.seed,
+        setup,
         meta,
     )?;
     Ok(Built {
@@ -248,6 +260,12 @@ fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String
         ));
     }
     let dt = network.dt;
+    let setup = |tau| Setup {
+        n,
+        dt,
+        tau,
+        seed: network.seed,
+    };
     let fit = match &network.target {
         Target::System(inst) => {
             let lat = Latent::new(&program.systems[inst.system], inst)?;
@@ -258,7 +276,7 @@ fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String
             };
             let meta = meta(network, &lat, Some(&[tau]));
             if opts.compile {
-                let c = reservoir::compile::system(&lat, &opts, n, dt, tau, network.seed, meta)?;
+                let c = reservoir::compile::system(&lat, &opts, setup(tau), meta)?;
                 // The in-basis residual (about 1e-15) says nothing about the truncation
                 // error (METHODS.md): `vector_field_error` measures the network instead.
                 let _ = c.residual;
@@ -269,7 +287,7 @@ fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String
                     mean_field: None,
                 });
             }
-            reservoir::drive::system(&lat, &opts, n, dt, tau, network.seed, meta)?
+            reservoir::drive::system(&lat, &opts, setup(tau), meta)?
         }
         Target::Task(_) if opts.compile => {
             return Err("`reservoir(mode = compile)` compiles systems; a task is driven".into())
@@ -289,7 +307,7 @@ fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String
                 units: json!({"time": "s", "dt": "s", "tau": "s"}),
                 ..Default::default()
             };
-            reservoir::drive::task(task, &opts, n, dt, tau, network.seed, meta)?
+            reservoir::drive::task(task, &opts, setup(tau), meta)?
         }
         Target::None => return Err("`reservoir` realizes a system or a task".into()),
     };

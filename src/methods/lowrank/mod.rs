@@ -123,18 +123,15 @@ pub fn mean_field(
 pub type FixedPoint = (f64, bool);
 
 /// Builds the network; `rank` must equal the latent dimension.
-#[allow(clippy::too_many_arguments)]
 pub fn build(
     lat: &Latent,
-    n: usize,
     bulk: f64,
     ridge: f64,
     phi: Phi,
-    dt: f64,
-    tau: f64,
-    seed: u64,
+    setup: crate::methods::Setup,
     meta: Meta,
 ) -> Result<(Net, Option<Vec<FixedPoint>>), String> {
+    let crate::methods::Setup { n, dt, tau, seed } = setup;
     let (d, k) = (lat.d, lat.k);
     let a = (-dt / tau).exp();
     let mut rng = Rng::new(seed, "lowrank");

@@ -451,16 +451,13 @@ fn compile_block(
 /// the blocks' monomial counts). Either way the network is `W_rec = L R` with `L` (N x d) the
 /// neurons' input weights on the states (zero where a block does not see a state) and `R`
 /// (d x N) each state's readout from its own block.
-#[allow(clippy::too_many_arguments)]
 pub fn system(
     lat: &Latent,
     opts: &Options,
-    n: usize,
-    dt: f64,
-    tau: f64,
-    seed: u64,
+    setup: crate::methods::Setup,
     meta: Meta,
 ) -> Result<Compiled, String> {
+    let crate::methods::Setup { n, dt, tau, seed } = setup;
     let (d, k) = (lat.d, lat.k);
     let degree = opts.degree.max(1);
     let blocks = if opts.blocks {

@@ -55,12 +55,10 @@ fn affine(m: &Mat<f64>, v: &[f64], b: &[f64], out: &mut [f64]) {
 pub fn system(
     lat: &Latent,
     opts: &Options,
-    n: usize,
-    dt: f64,
-    tau: f64,
-    seed: u64,
+    setup: crate::methods::Setup,
     meta: Meta,
 ) -> Result<Fit, String> {
+    let crate::methods::Setup { n, dt, tau, seed } = setup;
     let (d, k) = (lat.d, lat.k);
     let n_out = lat.n_outputs();
     let washout = (opts.washout / dt).round() as usize;
@@ -252,12 +250,10 @@ const FEEDBACK_NOISE: f64 = 0.02;
 pub fn task(
     task: &Task,
     opts: &Options,
-    n: usize,
-    dt: f64,
-    tau: f64,
-    seed: u64,
+    setup: crate::methods::Setup,
     meta: Meta,
 ) -> Result<Fit, String> {
+    let crate::methods::Setup { n, dt, tau, seed } = setup;
     // Trials: one set, or fresh sets (new draws and noise) up to `train` seconds.
     let first = crate::task::generate(task, dt, seed, "training trials")?;
     let m = first.outputs.len();
