@@ -251,11 +251,6 @@ fn invalid(msg: &str) -> ExitCode {
     ExitCode::from(EXIT_INVALID)
 }
 
-fn not_yet(what: &str) -> ExitCode {
-    eprintln!("error: {what} is not implemented in this version of rnnc; `rnnc build --no-emit` checks a program");
-    ExitCode::from(EXIT_INVALID)
-}
-
 /// Runs the front end and prints its diagnostics; `None` when the program has errors.
 fn front_end(file: &std::path::Path, style: Style) -> Option<(SourceDb, rnnc::sema::Analysis)> {
     front_end_with(file, "", style)
@@ -605,6 +600,17 @@ fn run(
             ))
         }
     };
+    if let Some(rnnc::sema::Target::Task(ti)) =
+        analysis.program.network(&name).map(|n| n.target.clone())
+    {
+        if duration.is_some() || from.is_some() || with.is_some() {
+            return invalid(&format!(
+                "network `{name}` realizes a task: `rnnc run` runs the task's trials, so \
+                 --for, --from and --with do not apply"
+            ));
+        }
+        return run_task(file, &name, ti, out, plot_to, style);
+    }
     let Some(duration) = duration else {
         return invalid("say how long to simulate with --for, e.g. --for \"5 s\"");
     };
@@ -632,7 +638,7 @@ fn run(
     };
     let network = &program.networks[index];
     let rnnc::sema::Target::System(inst) = &network.target else {
-        return not_yet("running a task network (issue 4)");
+        return invalid(&format!("network `{name}` realizes no system"));
     };
     let sys = &program.systems[inst.system];
     let lat = match rnnc::methods::latent::Latent::new(sys, inst) {
@@ -658,16 +664,76 @@ fn run(
             |e| format!("{:.4} %", 100.0 * e)
         )
     );
+    let mut cols = states.clone();
+    cols.extend(built.net.meta.outputs.iter().cloned());
+    let title = format!("{name}: network (solid) and exact (dashed)");
+    emit(&trace, &reference, out, plot_to, &title, &cols)
+}
+
+/// `rnnc run` of a task network: the task's check trials (the ones `accuracy` scores), one
+/// after another, the network's outputs beside the targets.
+fn run_task(
+    file: &std::path::Path,
+    name: &str,
+    task_index: usize,
+    out: Option<&std::path::Path>,
+    plot_to: Option<&std::path::Path>,
+    style: Style,
+) -> ExitCode {
+    let Some((db, analysis)) = front_end(file, style) else {
+        return ExitCode::from(EXIT_INVALID);
+    };
+    let program = &analysis.program;
+    let Some(index) = program.networks.iter().position(|n| n.name == name) else {
+        return invalid(&format!("no network `{name}`"));
+    };
+    let Some(built) = build_one(&db, program, index) else {
+        return ExitCode::from(EXIT_INVALID);
+    };
+    let task = &program.tasks[task_index];
+    let net = &built.net;
+    let start = Instant::now();
+    let result = rnnc::task::generate(task, net.dt, program.networks[index].seed, "check trials")
+        .and_then(|trials| {
+            let outputs = rnnc::task::run(net, &trials, &Bars::new())?;
+            Ok((trials, outputs))
+        });
+    let (trials, outputs) = match result {
+        Ok(r) => r,
+        Err(e) => return invalid(&format!("network `{name}`: {e}")),
+    };
+    let outcomes = rnnc::task::score(&trials, &outputs);
+    let passed = outcomes.iter().filter(|o| o.pass).count();
+    eprintln!(
+        "ran {name} on {} trials of {} in {:.2} s: {passed} pass every expect ({:.2} %)",
+        trials.trials.len(),
+        task.name,
+        start.elapsed().as_secs_f64(),
+        100.0 * passed as f64 / trials.trials.len().max(1) as f64
+    );
+    if let Some(f) = outcomes.iter().find_map(|o| o.failure.as_ref()) {
+        eprintln!("  first failure: {f}");
+    }
+    let (trace, reference) = rnnc::task::traces(&trials, &outputs, net.dt);
+    let title = format!(
+        "{name} on {}: network (solid) and targets (dashed)",
+        task.name
+    );
+    emit(&trace, &reference, out, plot_to, &title, &trials.outputs)
+}
+
+/// Writes a run's trace (CSV, or NPZ with the reference) and plot; the CSV to standard output
+/// when neither is asked for.
+fn emit(
+    trace: &rnnc::trace::Trace,
+    reference: &rnnc::trace::Trace,
+    out: Option<&std::path::Path>,
+    plot_to: Option<&std::path::Path>,
+    title: &str,
+    cols: &[String],
+) -> ExitCode {
     if let Some(p) = plot_to {
-        let mut cols = states.clone();
-        cols.extend(built.net.meta.outputs.iter().cloned());
-        if let Err(e) = plot::plot(
-            p,
-            &format!("{name}: network (solid) and exact (dashed)"),
-            &trace,
-            &reference,
-            &cols,
-        ) {
+        if let Err(e) = plot::plot(p, title, trace, reference, cols) {
             return invalid(&format!("{}: {e}", p.display()));
         }
         eprintln!("  plot -> {}", p.display());
@@ -680,9 +746,9 @@ fn run(
                 .and_then(|f| {
                     let w = std::io::BufWriter::new(f);
                     if npz {
-                        rnnc::npz::write_trace(w, &trace, &reference).map_err(|e| e.to_string())
+                        rnnc::npz::write_trace(w, trace, reference).map_err(|e| e.to_string())
                     } else {
-                        write_csv(w, &trace).map_err(|e| e.to_string())
+                        write_csv(w, trace).map_err(|e| e.to_string())
                     }
                 });
             if let Err(e) = result {
@@ -691,7 +757,7 @@ fn run(
             eprintln!("  trace -> {}", p.display());
         }
         None if plot_to.is_none() => {
-            if let Err(e) = write_csv(std::io::stdout().lock(), &trace) {
+            if let Err(e) = write_csv(std::io::stdout().lock(), trace) {
                 return invalid(&e.to_string());
             }
         }

@@ -71,3 +71,25 @@ fn run_options_are_checked_like_source() {
     );
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn compile_limits_say_what_to_change() {
+    // Degree 8 in 4 joint variables: C(12, 8) = 495 monomials, past the fit's limit.
+    let src = "import std.logic\nnetwork l for SRLatch { method = reservoir(mode = compile, degree = 8)\n neurons = 5000 }\n";
+    let (code, err) = rnnc_on(src, &["build", "FILE"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("gives 495 monomials") && err.contains("`blocks = true`"),
+        "{err}"
+    );
+    // An output that reads two blocks' states cannot be read from one block.
+    let src =
+        "system S {\n state x, y in [-1, 1]\n dx/dt = -x\n dy/dt = -y\n output p = x * y\n}\n\
+        network n for S { method = reservoir(mode = compile, blocks = true)\n neurons = 100 }\n";
+    let (code, err) = rnnc_on(src, &["build", "FILE"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("output `p` reads variables that no single block sees"),
+        "{err}"
+    );
+}

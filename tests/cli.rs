@@ -136,3 +136,24 @@ fn a_lowrank_build_prints_the_mean_field_fixed_points() {
         "{err}"
     );
 }
+
+#[test]
+fn run_of_a_task_network_runs_its_trials() {
+    let dir = std::env::temp_dir().join(format!("rnnc-cli-task-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("ff.csv");
+    let (code, _, err) = rnnc(&["run", "examples/flipflop.rnn", "-o", csv.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("ran flipflop on 2 trials of FlipFlop") && err.contains("(100.00 %)"),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("t,trial,set,reset,y"));
+    // quiet 100 ms + pulse 50 ms + hold 500 ms, then pulse 50 ms + hold 500 ms, at 1 ms.
+    assert_eq!(lines.count(), 1200);
+    let (code, _, err) = rnnc(&["run", "examples/flipflop.rnn", "--for", "1 s"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("realizes a task"), "{err}");
+}

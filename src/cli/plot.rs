@@ -86,15 +86,20 @@ where
         .map_err(e)?;
     for (i, c) in columns.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
+        // The reference may be undefined in places (a task's unconstrained steps): one
+        // dashed piece per run of finite values.
         let exact = reference.column(c).unwrap_or_default();
-        chart
-            .draw_series(DashedLineSeries::new(
-                t.iter().copied().zip(exact),
-                6,
-                4,
-                color.mix(0.6).stroke_width(1),
-            ))
-            .map_err(e)?;
+        let points: Vec<(f64, f64)> = t.iter().copied().zip(exact).collect();
+        for run in points.split(|p| !p.1.is_finite()).filter(|r| !r.is_empty()) {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    run.iter().copied(),
+                    6,
+                    4,
+                    color.mix(0.6).stroke_width(1),
+                ))
+                .map_err(e)?;
+        }
         let ys = net.column(c).unwrap_or_default();
         chart
             .draw_series(LineSeries::new(

@@ -15,6 +15,7 @@ use crate::net::Net;
 use crate::rng::Rng;
 use crate::sema::hir::{HExpr, Var};
 use crate::sema::model::{Dist, Duration, LocalKind, Rule as SemaRule, Task};
+use crate::trace::Trace;
 use faer::Mat;
 
 /// What an expectation asks of an output over its steps.
@@ -433,6 +434,46 @@ pub fn run(
     }
     progress.end();
     Ok(outputs)
+}
+
+/// The trials one after another as traces: columns `t` (continuous across trials), `trial`,
+/// the inputs, and the outputs - the network's (from [`run`]) in the first trace, the targets
+/// in the second (NaN where no `expect out = v` covers the step).
+pub fn traces(trials: &Trials, outputs: &[Vec<f64>], dt: f64) -> (Trace, Trace) {
+    let (k, m) = (trials.inputs.len(), trials.outputs.len());
+    let mut columns = vec!["t".to_string(), "trial".to_string()];
+    columns.extend(trials.inputs.iter().cloned());
+    columns.extend(trials.outputs.iter().cloned());
+    let (mut net, mut reference) = (Vec::new(), Vec::new());
+    let mut step0 = 0;
+    for (i, (tr, out)) in trials.trials.iter().zip(outputs).enumerate() {
+        let (target, mask) = trials.targets(i);
+        for s in 0..tr.steps {
+            let head = [(step0 + s) as f64 * dt, i as f64];
+            for (rows, ys) in [(&mut net, false), (&mut reference, true)] {
+                rows.extend_from_slice(&head);
+                rows.extend_from_slice(&tr.inputs[s * k..(s + 1) * k]);
+                for o in 0..m {
+                    rows.push(match ys {
+                        false => out[s * m + o],
+                        true if mask[s * m + o] == 1.0 => target[s * m + o],
+                        true => f64::NAN,
+                    });
+                }
+            }
+        }
+        step0 += tr.steps;
+    }
+    (
+        Trace {
+            columns: columns.clone(),
+            data: net,
+        },
+        Trace {
+            columns,
+            data: reference,
+        },
+    )
 }
 
 /// Whether one trial held every rule, and the first violation if not.

@@ -217,6 +217,10 @@ fn pinv(m: &Mat<f64>) -> Result<Mat<f64>, String> {
     }))
 }
 
+/// The most monomials one block may have: its least-squares fit holds 400 P x P numbers
+/// (350: 49 M, about 400 MB).
+const MAX_MONOMIALS: usize = 350;
+
 /// Input scale `b` of `B ~ U(-b, b)` on unit coordinates: `|B x|` stays near 1e-2, where the
 /// degree-3 Taylor expansion of tanh errs by about `b^4` relative.
 const B_SCALE: f64 = 0.005;
@@ -500,10 +504,26 @@ pub fn system(
             outputs[b].push(r);
         }
     }
-    let sizes: Vec<usize> = blocks
-        .iter()
-        .map(|b| monomials(b.vars.len(), degree).len())
-        .collect();
+    // Count before listing: C(v + D, D) grows fast, and the fit holds 400 P samples x P.
+    let count =
+        |v: usize| -> usize { (1..=degree).fold(1usize, |c, i| c.saturating_mul(v + i) / i) };
+    let sizes: Vec<usize> = blocks.iter().map(|b| count(b.vars.len())).collect();
+    if let Some(&p) = sizes.iter().find(|&&p| p > MAX_MONOMIALS) {
+        return Err(format!(
+            "`reservoir(mode = compile, degree = {degree})` gives {p} monomials{}; the compile \
+             fits 400 samples per monomial and stops at {MAX_MONOMIALS}: lower `degree`{}",
+            if blocks.len() == 1 {
+                ""
+            } else {
+                " in one block"
+            },
+            if blocks.len() == 1 && d > 1 {
+                " or compile one block per state (`blocks = true`)"
+            } else {
+                ""
+            }
+        ));
+    }
     let total: usize = sizes.iter().sum();
     if n < total {
         let vars = blocks.iter().map(|b| b.vars.len()).max().unwrap_or(0);
