@@ -575,7 +575,7 @@ fn run(
     style: Style,
 ) -> ExitCode {
     // Find the network first, from the program as written.
-    let Some((_, analysis)) = front_end(file, style) else {
+    let Some((db0, analysis)) = front_end(file, style) else {
         return ExitCode::from(EXIT_INVALID);
     };
     let roots: Vec<&str> = analysis
@@ -609,7 +609,7 @@ fn run(
                  --for, --from and --with do not apply"
             ));
         }
-        return run_task(file, &name, ti, out, plot_to, style);
+        return run_task(&db0, &analysis.program, &name, ti, out, plot_to);
     }
     let Some(duration) = duration else {
         return invalid("say how long to simulate with --for, e.g. --for \"5 s\"");
@@ -673,21 +673,17 @@ fn run(
 /// `rnnc run` of a task network: the task's check trials (the ones `accuracy` scores), one
 /// after another, the network's outputs beside the targets.
 fn run_task(
-    file: &std::path::Path,
+    db: &SourceDb,
+    program: &rnnc::sema::Program,
     name: &str,
     task_index: usize,
     out: Option<&std::path::Path>,
     plot_to: Option<&std::path::Path>,
-    style: Style,
 ) -> ExitCode {
-    let Some((db, analysis)) = front_end(file, style) else {
-        return ExitCode::from(EXIT_INVALID);
-    };
-    let program = &analysis.program;
     let Some(index) = program.networks.iter().position(|n| n.name == name) else {
         return invalid(&format!("no network `{name}`"));
     };
-    let Some(built) = build_one(&db, program, index) else {
+    let Some(built) = build_one(db, program, index) else {
         return ExitCode::from(EXIT_INVALID);
     };
     let task = &program.tasks[task_index];

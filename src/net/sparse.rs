@@ -75,8 +75,17 @@ unsafe fn row_dot_gather(cols: &[u32], vals: &[f32], x: &[f64]) -> f64 {
 }
 
 impl Csr {
-    /// From `(row, col, value)` triples in row order (columns ascending within a row).
+    /// From each row's `(column, value)` pairs (columns ascending within a row).
+    ///
+    /// Panics unless there are `n_rows` rows, every column is below `n_cols`, and `n_cols`
+    /// fits an `i32` (the gather kernel's offsets): the product's unsafe code relies on it.
     pub fn from_rows(n_rows: usize, n_cols: usize, rows: Vec<Vec<(u32, f64)>>) -> Csr {
+        assert_eq!(rows.len(), n_rows, "one list of entries per row");
+        assert!(n_cols <= i32::MAX as usize, "at most 2^31 - 1 columns");
+        assert!(
+            rows.iter().flatten().all(|&(c, _)| (c as usize) < n_cols),
+            "a column index is out of range"
+        );
         let mut row_ptr = Vec::with_capacity(n_rows + 1);
         let mut cols = Vec::new();
         let mut vals = Vec::new();
@@ -132,6 +141,7 @@ impl Csr {
     /// (below ~200k nonzeros a product takes under ~100 microseconds, and waking the pool's
     /// threads each step cost more than it saved: measured at 80k).
     pub fn matvec(&self, x: &[f64], y: &mut [f64]) {
+        assert_eq!(y.len(), self.n_rows, "y has one entry per row");
         let threads = rayon::current_num_threads();
         if threads == 1 || self.nnz() < 200_000 {
             return self.rows(0, x, y);
@@ -155,8 +165,9 @@ impl Csr {
                 for (r, yi) in y.iter_mut().enumerate() {
                     let (a, b) = (self.row_ptr[i0 + r], self.row_ptr[i0 + r + 1]);
                     // SAFETY: AVX2 and FMA are present (checked above), and every column index
-                    // is below n_cols <= x.len() (from_rows takes them from a matrix of n_cols
-                    // columns; asserted above), so the gathers stay inside x.
+                    // is below n_cols <= min(x.len(), 2^31 - 1) (`from_rows` asserts the
+                    // indices and the width, the assert above the length of x), so the
+                    // gathers stay inside x.
                     *yi = unsafe { row_dot_gather(&self.cols[a..b], &v[a..b], x) };
                 }
                 return;

@@ -193,10 +193,17 @@ fn split_dense(net: &Net, w: &Mat<f64>) -> Split {
     let mut nz = 0usize;
     for j in 0..n {
         for i in 0..n {
-            if a[(i, j)].abs() <= 1e-12 * f[(i, j)].abs() {
+            let v = a[(i, j)];
+            if v.abs() <= 1e-12 * f[(i, j)].abs() {
                 a[(i, j)] = 0.0;
             } else {
                 nz += 1;
+                // (A + F) - F is A up to the rounding of the sum; an A drawn as f32-exact
+                // numbers (a reservoir's) gets them back, so the product streams f32.
+                let r = f64::from(v as f32);
+                if (v - r).abs() <= 4.0 * f64::EPSILON * (v.abs() + f[(i, j)].abs()) {
+                    a[(i, j)] = r;
+                }
             }
         }
     }

@@ -290,6 +290,46 @@ pub fn blocks(lat: &Latent, seed: u64) -> Vec<Block> {
         .collect()
 }
 
+/// The one-step map of the states in `states` with every other state held (as the Lie series
+/// holds a block's other variables): RK4 in `substeps` steps for a flow, one application
+/// for a map.
+fn held_flow_map(
+    ev: &mut crate::methods::latent::Evaluator,
+    kind: crate::sema::model::TimeKind,
+    z: &mut [f64],
+    u: &[f64],
+    dt: f64,
+    substeps: usize,
+    states: &[usize],
+) {
+    let d = z.len();
+    let mut f = vec![0.0; d];
+    if kind == crate::sema::model::TimeKind::Map {
+        ev.eval(z, u, &mut f);
+        for &st in states {
+            z[st] = f[st];
+        }
+        return;
+    }
+    let h = dt / substeps as f64;
+    let (mut zt, mut acc) = (z.to_vec(), vec![0.0; d]);
+    for _ in 0..substeps {
+        let z0 = z.to_vec();
+        acc.iter_mut().for_each(|a| *a = 0.0);
+        zt.copy_from_slice(&z0);
+        for (weight, next) in [(1.0, 0.5), (2.0, 0.5), (2.0, 1.0), (1.0, 0.0)] {
+            ev.eval(&zt, u, &mut f);
+            for &st in states {
+                acc[st] += weight * f[st];
+                zt[st] = z0[st] + next * h * f[st];
+            }
+        }
+        for &st in states {
+            z[st] = z0[st] + h / 6.0 * acc[st];
+        }
+    }
+}
+
 /// A block's weights: `b` (its neurons x its variables), the bias `d`, the readout rows of
 /// its states (`w`, states x neurons) and of the outputs it reads (`w_y`, in `outputs`).
 struct BlockWeights {
@@ -401,7 +441,11 @@ fn compile_block(
         let mut x1 = vec![0.0; d];
         for (s, pt) in pts.chunks(nv).enumerate() {
             at_point(pt, &mut z, &mut u);
-            ev.flow_map(lat.kind(), &mut z, &u, dt, substeps);
+            if ds == d {
+                ev.flow_map(lat.kind(), &mut z, &u, dt, substeps);
+            } else {
+                held_flow_map(&mut ev, lat.kind(), &mut z, &u, dt, substeps, &block.states);
+            }
             lat.map.to_unit(&z, &mut x1);
             for (a, &st) in block.states.iter().enumerate() {
                 step[s * ds + a] = x1[st] - pt[a];

@@ -101,13 +101,22 @@ pub fn system(
             traj.extend_from_slice(&z);
             traj.extend_from_slice(&y);
             traj.extend_from_slice(&u);
-            ev.exact_step(lat.kind(), &mut ode, &mut z, &u, t as f64 * dt, dt)
-                .map_err(|e| format!("the training trajectory: {e}"))?;
-            if z.iter().any(|v| !v.is_finite()) {
-                return Err("the training trajectory is not finite".into());
+            let ok = ev
+                .exact_step(lat.kind(), &mut ode, &mut z, &u, t as f64 * dt, dt)
+                .is_ok()
+                && z.iter().all(|v| v.is_finite());
+            if !ok {
+                if s == 0 {
+                    return Err("the training trajectory from `init` is not finite".into());
+                }
+                // A start outside the basin the system stays bounded in: dropped.
+                traj.truncate(begin * width);
+                break;
             }
         }
-        segments.push(begin..traj.len() / width);
+        if traj.len() / width > begin {
+            segments.push(begin..traj.len() / width);
+        }
     }
     let rows = traj.len() / width;
     // z-scoring of the fed-back latent, folded into W_fb and the bias.
@@ -147,6 +156,7 @@ pub fn system(
     let mut r = vec![0.0; n];
     let (mut drive, mut scratch, mut input) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     let mut samples = 0;
+    let zeros = vec![0.0; n];
     for seg in &segments {
         // Every start from rest, its washout dropped.
         r.iter_mut().for_each(|v| *v = 0.0);
@@ -160,7 +170,7 @@ pub fn system(
             }
             affine(&w_fb, &row[..d], &b, &mut drive);
             if k > 0 {
-                affine(&w_in, &row[w..], &vec![0.0; n], &mut input);
+                affine(&w_in, &row[w..], &zeros, &mut input);
                 for (dr, i) in drive.iter_mut().zip(&input) {
                     *dr += i;
                 }
