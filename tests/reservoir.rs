@@ -45,6 +45,50 @@ fn the_streamed_ridge_equals_the_direct_solve() {
     assert!((b[0] - b_direct).abs() < 1e-10);
 }
 
+/// A sample of weight w counts as w copies (the mean-field rows of `lowrank` rely on it),
+/// and a singular Gram with `ridge = 0` takes the eigenbasis path: the minimum-norm solution,
+/// finite, which still fits the data.
+#[test]
+fn weighted_and_singular_ridge() {
+    use rnnc::methods::reservoir::SharedRidge;
+    let (n, t) = (6, 600);
+    let mut rng = Rng::new(2, "test");
+    let rows: Vec<Vec<f64>> = (0..t)
+        .map(|_| (0..n).map(|_| rng.normal() + 1.0).collect())
+        .collect();
+    let y: Vec<f64> = rows.iter().map(|r| 1.0 + r[0] - 2.0 * r[3]).collect();
+    let (mut weighted, mut copies) = (SharedRidge::new(n, 1), SharedRidge::new(n, 1));
+    for (s, r) in rows.iter().enumerate() {
+        let w = if s % 3 == 0 { 3.0 } else { 1.0 };
+        weighted.add_weighted(r, &[y[s] + 0.1 * (s % 7) as f64], w);
+        for _ in 0..w as usize {
+            copies.add(r, &[y[s] + 0.1 * (s % 7) as f64]);
+        }
+    }
+    let (ww, wb) = weighted.solve(0.5).unwrap();
+    let (cw, cb) = copies.solve(0.5).unwrap();
+    for j in 0..n {
+        assert!((ww[(0, j)] - cw[(0, j)]).abs() < 1e-10, "{j}");
+    }
+    assert!((wb[0] - cb[0]).abs() < 1e-10);
+    // Feature 5 duplicates feature 4: the Gram is singular and ridge = 0.
+    let mut singular = SharedRidge::new(n, 1);
+    for (s, r) in rows.iter().enumerate() {
+        let mut r = r.clone();
+        r[5] = r[4];
+        singular.add(&r, &[y[s]]);
+    }
+    let (w, b) = singular.solve(0.0).unwrap();
+    assert!(w.col_iter().all(|c| c[0].is_finite()) && b[0].is_finite());
+    // The duplicated pair shares its (zero) weight equally; the fit is exact.
+    assert!((w[(0, 4)] - w[(0, 5)]).abs() < 1e-8, "{:?}", w);
+    for (s, r) in rows.iter().enumerate().take(20) {
+        let fit: f64 =
+            b[0] + (0..4).map(|j| w[(0, j)] * r[j]).sum::<f64>() + (w[(0, 4)] + w[(0, 5)]) * r[4];
+        assert!((fit - y[s]).abs() < 1e-8, "{s}: {fit} vs {}", y[s]);
+    }
+}
+
 #[test]
 fn a_driven_reservoir_runs_the_hopf_cycle() {
     let src = "import std.systems\n\
@@ -338,6 +382,24 @@ fn blocks_see_what_their_equations_read() {
     let b = rnnc::methods::reservoir::compile::blocks(&lat, 1);
     let vars: Vec<Vec<usize>> = b.iter().map(|b| b.vars.clone()).collect();
     assert_eq!(vars, vec![vec![0, 1, 3], vec![1, 0, 2]]);
+}
+
+/// A drive start outside the basin where the system stays bounded is dropped, not an error:
+/// dx/dt = x^2 - 1 is stable at -1 and blows up from x > 1, which a start spread over
+/// [-1.5, 1.5] can reach.
+#[test]
+fn divergent_drive_starts_are_dropped() {
+    let src = "system S {\n state x in [-1.5, 1.5]\n init x = 0\n dx/dt = x^2 - 1\n}\n\
+        network f for S {\n method = reservoir(train = 20 s, washout = 1 s, starts = 8)\n neurons = 100\n}\n";
+    let mut db = SourceDb::new();
+    let an = driver::analyze_text(&mut db, &FsLoader, "t.rnn", src);
+    assert!(!an.has_errors(), "{:?}", an.diagnostics);
+    methods::build(&an.program, 0).unwrap();
+    // From `init` itself it is still an error.
+    let src = src.replace("init x = 0", "init x = 1.4");
+    let an = driver::analyze_text(&mut db, &FsLoader, "u.rnn", &src);
+    let e = methods::build(&an.program, 0).err().unwrap();
+    assert!(e.0.contains("from `init` is not finite"), "{e:?}");
 }
 
 /// Drive mode trains on the system's inputs too (smooth noise over their ranges): a

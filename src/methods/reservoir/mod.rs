@@ -263,8 +263,8 @@ impl SharedRidge {
             Ok(chol) => faer::linalg::solvers::Solve::solve(&chol, &rhs),
             // A small `ridge` on nearly collinear states: the centred Gram's smallest
             // eigenvalues are below its rounding error and may come out negative. Solve in
-            // its eigenbasis with those clipped to 0 (the ridge solution of the nearest
-            // positive semidefinite Gram).
+            // its eigenbasis with those set to 0 (the ridge solution of the nearest positive
+            // semidefinite Gram).
             Err(_) => {
                 let mut g0 = g;
                 for i in 0..n {
@@ -274,14 +274,14 @@ impl SharedRidge {
                     .self_adjoint_eigen(faer::Side::Lower)
                     .map_err(|_| "the readout's Gram matrix has no eigendecomposition")?;
                 let (u, s) = (evd.U(), evd.S().column_vector());
+                let smax = (0..n).map(|k| s[k]).fold(0.0f64, f64::max);
+                // Eigenvalues at rounding level are zero: with `ridge = 0` their directions
+                // are dropped (the minimum-norm solution), never divided by ~1e-18.
+                let cut = n as f64 * f64::EPSILON * smax;
                 let mut c = u.transpose() * &rhs;
                 for k in 0..n {
-                    let inv = 1.0 / (s[k].max(0.0) + lambda);
-                    if !inv.is_finite() {
-                        return Err(
-                            "`ridge = 0` with a singular Gram matrix: set `ridge > 0`".into()
-                        );
-                    }
+                    let e = if s[k] > cut { s[k] } else { 0.0 } + lambda;
+                    let inv = if e > 0.0 { 1.0 / e } else { 0.0 };
                     for o in 0..m {
                         c[(k, o)] *= inv;
                     }
