@@ -1,6 +1,6 @@
 //! Golden diagnostics: every `tests/ui/*.rnn` states the codes it must produce in its first
 //! line (`// expect: rnnc::units::expected_time, ...`); the rendered diagnostics are
-//! snapshots under `tests/ui/snapshots/`. Regenerate with `INSTA_UPDATE=always cargo test --test ui`.
+//! snapshots under `tests/ui/snapshots/`. Regenerate with `INSTA_UPDATE=always cargo test --test it ui`.
 
 use rnnc::diag::codes;
 use rnnc::diag::render::{render_all, Style};
@@ -56,7 +56,7 @@ fn golden_diagnostics() {
             .to_string();
         let source = std::fs::read_to_string(path).unwrap_or_default();
         insta::with_settings!({
-            snapshot_path => "ui/snapshots",
+            snapshot_path => "../ui/snapshots",
             prepend_module_to_snapshot => false,
             description => source,
             omit_expression => true,

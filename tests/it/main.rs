@@ -1,0 +1,24 @@
+//! One integration-test binary: every file here is a module (21 binaries each linked faer,
+//! plotters and rayon; one link is much cheaper on 2-core CI).
+
+mod build_errors;
+mod check;
+mod cli;
+mod constraints;
+mod examples;
+mod examples_run;
+mod feedback;
+mod fixed_points;
+mod graph;
+mod interop;
+mod lowrank;
+mod lyapunov;
+mod memory;
+mod nef;
+mod npz;
+mod reservoir;
+mod robustness;
+mod semantics;
+mod sim;
+mod task;
+mod ui;
