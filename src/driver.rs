@@ -85,7 +85,7 @@ pub fn summary(p: &Program) -> Vec<String> {
             Target::None => "direct".to_string(),
         };
         let neurons = n.neurons.map_or("sized by its file".to_string(), |k| {
-            format!("{k} {}", n.neuron.name)
+            format!("{k} {}", n.neuron.name())
         });
         let tau = n.tau.map_or(String::new(), |t| format!(", tau {}", ms(t)));
         let cons = if n.constraints.is_empty() {
@@ -95,7 +95,7 @@ pub fn summary(p: &Program) -> Vec<String> {
                 ", constraints: {}",
                 n.constraints
                     .iter()
-                    .map(|c| c.name)
+                    .map(|c| c.name())
                     .collect::<Vec<_>>()
                     .join(" ")
             )
@@ -103,7 +103,7 @@ pub fn summary(p: &Program) -> Vec<String> {
         out.push(format!(
             "network {}: {} {target}, {neurons}, dt {}{tau}, seed {}{cons}",
             n.name,
-            n.method.name,
+            n.method.name(),
             ms(n.dt),
             n.seed
         ));
@@ -126,17 +126,54 @@ pub fn summary(p: &Program) -> Vec<String> {
     out
 }
 
-/// Like [`analyze_path`], with `extra` appended to the file's text (the CLI's `rnnc run` adds
-/// a `check` block for its `--for/--from/--with` options, so they are checked like source).
-pub fn analyze_path_with(
-    db: &mut SourceDb,
-    loader: &dyn Loader,
-    path: &Path,
-    extra: &str,
-) -> Result<Analysis, String> {
-    let text = loader.load(path)? + extra;
-    let root = db.add(Origin::Path(path.to_path_buf()), text);
-    Ok(sema::analyze(db, loader, root))
+/// The network a command means: `name` when given (an error when the program has none of
+/// that name), else the root file's only network (an error when it has none or several).
+pub fn pick_network(p: &Program, name: Option<&str>) -> Result<usize, Diagnostic> {
+    use crate::diag::codes;
+    if let Some(n) = name {
+        return p.networks.iter().position(|x| x.name == n).ok_or_else(|| {
+            let names: Vec<&str> = p.networks.iter().map(|x| x.name.as_str()).collect();
+            let d = Diagnostic::error(&codes::CLI_NETWORK, format!("no network `{n}`"));
+            match crate::diag::did_you_mean(n, names.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None if names.is_empty() => d.help("the program defines no network"),
+                None => d.help(format!("its networks are {}", names.join(", "))),
+            }
+        });
+    }
+    let roots: Vec<usize> = p
+        .networks
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.span.file == p.root)
+        .map(|(i, _)| i)
+        .collect();
+    match roots.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(
+            Diagnostic::error(&codes::CLI_NETWORK, "the program defines no network")
+                .help("add `network name for System { ... }`"),
+        ),
+        several => {
+            let names: Vec<&str> = several
+                .iter()
+                .map(|&i| p.networks[i].name.as_str())
+                .collect();
+            let mut d = Diagnostic::error(
+                &codes::CLI_NETWORK,
+                format!("the program defines {} networks: choose one", names.len()),
+            )
+            .help(format!(
+                "add `--network {}` (or one of {})",
+                names[0],
+                names.join(", ")
+            ));
+            for &i in several {
+                d = d.at(p.networks[i].span, "a network");
+            }
+            Err(d)
+        }
+    }
 }
 
 /// A short stable hash of a source text for the manifest (64-bit FNV-1a, hex).

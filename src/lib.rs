@@ -11,15 +11,17 @@
 //! let analysis = rnnc::driver::analyze_text(&mut db, &MemLoader::default(), "demo.rnn", src);
 //! assert!(!analysis.has_errors());
 //! let net = analysis.program.network("osc").unwrap();
-//! assert_eq!(net.method.name, "nef");
+//! assert!(matches!(net.method.kind, rnnc::decl::Method::Nef(_)));
 //! assert_eq!(net.dt, 1e-3); // SI units: the default `dt = 1 ms`
 //! ```
 
 // Numeric kernels index several arrays in step; index loops read clearer there.
 #![allow(clippy::needless_range_loop)]
 
+pub mod bind;
 pub mod check;
 pub mod constraints;
+pub mod decl;
 pub mod diag;
 pub mod driver;
 pub mod flat;
@@ -36,4 +38,5 @@ pub mod source;
 pub mod span;
 pub mod syntax;
 pub mod task;
+pub mod time;
 pub mod trace;

@@ -62,26 +62,14 @@ pub fn completions(session_names: &[String]) -> Vec<String> {
             .iter()
             .map(|(n, _)| n.to_string()),
     );
+    words.extend(crate::decl::Metric::ALL.iter().map(|m| m.name.to_string()));
+    words.extend(crate::decl::Method::ALL.iter().map(|m| m.name.to_string()));
     words.extend(
-        crate::sema::tables::METRICS
+        crate::decl::Constraint::ALL
             .iter()
             .map(|m| m.name.to_string()),
     );
-    words.extend(
-        crate::sema::tables::METHODS
-            .iter()
-            .map(|m| m.0.name.to_string()),
-    );
-    words.extend(
-        crate::sema::tables::CONSTRAINTS
-            .iter()
-            .map(|m| m.name.to_string()),
-    );
-    words.extend(
-        crate::sema::tables::NEURONS
-            .iter()
-            .map(|m| m.name.to_string()),
-    );
+    words.extend(crate::decl::Neuron::ALL.iter().map(|m| m.name.to_string()));
     words.extend(
         [
             ":load", ":list", ":source", ":explain", ":reset", ":help", ":quit",

@@ -164,14 +164,7 @@ pub fn teacher_force(
     lat: &Latent,
     z0: &[f64],
 ) -> Result<(Vec<f64>, Vec<f64>), RunError> {
-    let tau_max = net
-        .meta
-        .tau
-        .iter()
-        .copied()
-        .fold(0.0f64, f64::max)
-        .max(net.dt / net.alpha.iter().copied().fold(f64::INFINITY, f64::min));
-    teacher_force_for(net, lat, z0, (20.0 * tau_max / net.dt).ceil() as usize)
+    teacher_force_for(net, lat, z0, net.steps_at_least(20.0 * net.tau_max()))
 }
 
 /// [`teacher_force`] for a given number of steps.
@@ -229,7 +222,7 @@ pub fn simulate(
     seed: u64,
 ) -> Result<(Trace, Trace), RunError> {
     let dt = net.dt;
-    let steps = (sim.duration / dt).round().max(1.0) as usize;
+    let steps = crate::time::steps(sim.duration, dt).max(1);
     let mut z0 = start(lat, sim);
     let mut columns = vec!["t".to_string()];
     columns.extend(lat.sys.input_names());

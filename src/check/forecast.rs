@@ -74,8 +74,8 @@ pub fn valid_prediction_times(net: &Net, lat: &Latent, f: &Forecast) -> Result<V
         )));
     }
     let mut z = lat.inst.init.clone();
-    exact_run(lat, &mut z, dt, (f.transient / dt).round() as usize)?;
-    let gap = ((f.gap / dt).round() as usize).max(1);
+    exact_run(lat, &mut z, dt, crate::time::steps(f.transient, dt))?;
+    let gap = crate::time::steps(f.gap, dt).max(1);
     let long = exact_run(lat, &mut z, dt, gap * f.starts.max(1))?;
     let rows = long.len() / d;
     let sigma: Vec<f64> = (0..d)
@@ -90,14 +90,14 @@ pub fn valid_prediction_times(net: &Net, lat: &Latent, f: &Forecast) -> Result<V
             (v / rows as f64).sqrt().max(1e-12)
         })
         .collect();
-    let steps = ((f.horizon / dt).round() as usize).max(1);
+    let steps = crate::time::steps(f.horizon, dt).max(1);
     let mut vpt = Vec::with_capacity(f.starts);
     for s in 0..f.starts {
         let z0 = &long[s * gap * d..(s * gap + 1) * d];
         let (x0, mut z) = match net.encode(z0) {
             Some(x0) => (x0, z0.to_vec()),
             None if net.feedback.is_some() => match f.sync {
-                Some(s) => trace::teacher_force_for(net, lat, z0, (s / dt).round() as usize)?,
+                Some(s) => trace::teacher_force_for(net, lat, z0, crate::time::steps(s, dt))?,
                 None => trace::teacher_force(net, lat, z0)?,
             },
             None => {

@@ -15,7 +15,7 @@ pub fn capacity(net: &Net, tau_max: f64, seed: u64) -> Result<f64, String> {
     }
     let n = net.n();
     let delays = 2 * n;
-    let washout = (5.0 * tau_max / net.dt).ceil() as usize;
+    let washout = net.steps_at_least(5.0 * tau_max);
     let seg = (10 * n).max(1000);
     let steps = washout + delays + 2 * seg;
     let mut rng = Rng::new(seed, "memory_capacity");

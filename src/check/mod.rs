@@ -18,8 +18,10 @@ pub mod memory;
 pub mod timescales;
 
 use crate::constraints::{distances, verify};
+use crate::decl::{Constraint, Metric, Show};
+use crate::diag::{codes, Code, Diagnostic};
 use crate::net::{Net, Recurrent};
-use crate::sema::hir::{eval_with_metrics, HExpr, MetricArg, MetricCall, Value};
+use crate::sema::hir::{eval_with_metrics, HExpr, MetricCall, Value};
 use crate::sema::model::{Check, CheckStep, Program};
 use crate::trace::{self, Trace};
 use serde_json::{json, Value as Json};
@@ -35,6 +37,8 @@ pub struct Line {
     /// `Some(pass)`; `None` when it could not be evaluated (see `error`).
     pub pass: Option<bool>,
     pub error: Option<String>,
+    /// Why it could not be evaluated: a diagnostic with its code, at the `expect` line.
+    pub diagnostic: Option<Diagnostic>,
     /// What a failing metric found (`accuracy`: the first failing trial).
     pub detail: Option<String>,
 }
@@ -63,6 +67,7 @@ impl Report {
                 "value": l.value,
                 "pass": l.pass,
                 "error": l.error,
+                "code": l.diagnostic.as_ref().map(|d| d.code.name),
                 "detail": l.detail,
             })).collect::<Vec<_>>(),
         })
@@ -128,8 +133,18 @@ pub fn run_with(
                     }
                 }
             }
-            CheckStep::Expect { expr, text, .. } => {
-                lines.push(expect(&cx, expr, text, sim_error.as_deref()));
+            CheckStep::Expect { expr, text, span } => {
+                let mut line = expect(&cx, expr, text, sim_error.as_deref());
+                if let Some(d) = &mut line.diagnostic {
+                    *d = std::mem::replace(d, Diagnostic::error(d.code, "")).at(
+                        *span,
+                        format!(
+                            "checking network `{}`",
+                            program.networks[check.network].name
+                        ),
+                    );
+                }
+                lines.push(line);
             }
         }
     }
@@ -139,14 +154,78 @@ pub fn run_with(
     }
 }
 
+/// Why a metric could not be measured: a registered code and a message.
+#[derive(Clone, Debug)]
+struct Failure {
+    code: &'static Code,
+    message: String,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure {
+            code: &codes::CHECK_METRIC_FAILED,
+            message,
+        }
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Failure {
+        Failure::from(message.to_string())
+    }
+}
+
+fn fail(code: &'static Code, message: String) -> Failure {
+    Failure { code, message }
+}
+
+/// The guards every metric shares, from its declaration (`decl::MetricInfo`): the last
+/// simulation failed, there is none, the network realizes no system.
+fn guards(cx: &Context, m: &Metric, sim_error: Option<&str>) -> Result<(), Failure> {
+    let name = m.name();
+    let Some(info) = Metric::info(name) else {
+        return Ok(());
+    };
+    let reads_sim = info.needs_sim
+        || matches!(
+            m,
+            Metric::LyapunovMax(_)
+                | Metric::Lyapunov(_)
+                | Metric::SyncError(_)
+                | Metric::MeanRate(_)
+        );
+    if let (true, Some(e)) = (reads_sim, sim_error) {
+        return Err(fail(
+            &codes::CHECK_SIMULATION_FAILED,
+            format!("the simulation failed: {e}"),
+        ));
+    }
+    if info.needs_sim && cx.last.is_none() {
+        return Err(fail(
+            &codes::CHECK_NEEDS_SIMULATION,
+            format!("`{name}` needs a `simulate` step before it"),
+        ));
+    }
+    if info.system_only
+        && !matches!(
+            cx.program.networks[cx.index].target,
+            crate::sema::model::Target::System(_)
+        )
+    {
+        return Err(format!("`{name}` needs a network that realizes a system").into());
+    }
+    Ok(())
+}
+
 fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&str>) -> Line {
-    let failure: RefCell<Option<String>> = RefCell::new(None);
+    let failure: RefCell<Option<Failure>> = RefCell::new(None);
     let shown: RefCell<Option<String>> = RefCell::new(None);
     let hook = |m: &MetricCall| -> Option<Value> {
-        match metric(cx, m, sim_error) {
+        match guards(cx, m, sim_error).and_then(|()| metric(cx, m, sim_error)) {
             Ok(v) => {
                 if shown.borrow().is_none() {
-                    *shown.borrow_mut() = Some(show(m.name, &v));
+                    *shown.borrow_mut() = Some(show(m, &v));
                 }
                 Some(v)
             }
@@ -160,46 +239,53 @@ fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&str>) -> Li
     let result = eval_with_metrics(expr, &|_| None, &hook);
     let value = shown.into_inner();
     let detail = cx.detail.take();
+    let error_line = |f: Failure| Line {
+        text: text.to_string(),
+        value: None,
+        pass: None,
+        diagnostic: Some(Diagnostic::error(f.code, f.message.clone())),
+        error: Some(f.message),
+        detail: None,
+    };
     match (result, failure.into_inner()) {
-        (_, Some(e)) => Line {
-            text: text.to_string(),
+        (_, Some(f)) => Line {
             value,
-            pass: None,
-            error: Some(e),
-            detail: None,
+            ..error_line(f)
         },
         (Ok(Value::Bool(b)), None) => Line {
             text: text.to_string(),
             value,
             pass: Some(b),
             error: None,
+            diagnostic: None,
             detail: if b { None } else { detail },
         },
         (Ok(_), None) | (Err(_), None) => Line {
-            text: text.to_string(),
             value,
-            pass: None,
-            error: Some("the expectation does not evaluate to true or false".into()),
-            detail: None,
+            ..error_line("the expectation does not evaluate to true or false".into())
         },
     }
 }
 
-fn show(name: &str, v: &Value) -> String {
-    match (name, v) {
-        ("attractor_distance", Value::Num(_, x)) if x[0] >= COLLAPSED => {
-            "collapse (a component's spread is below half the system's)".into()
+fn show(m: &Metric, v: &Value) -> String {
+    let x = match v {
+        Value::Bool(b) => return b.to_string(),
+        Value::Num(_, x) if x.len() == 1 => x[0],
+        other => return format!("{other:?}"),
+    };
+    if matches!(m, Metric::AttractorDistance(_)) && x >= COLLAPSED {
+        return "collapse (a component's spread is below half the system's)".into();
+    }
+    match (m, m.show()) {
+        (Metric::Density(_) | Metric::Accuracy(_), Show::Percent) => {
+            format!("{:.2} %", 100.0 * x)
         }
-        ("nrmse", Value::Num(_, x)) => format!("{:.4} %", 100.0 * x[0]),
-        ("accuracy", Value::Num(_, x)) => format!("{:.2} %", 100.0 * x[0]),
-        ("density", Value::Num(_, x)) => format!("{:.2} %", 100.0 * x[0]),
-        ("drift", Value::Num(_, x)) => format!("{:.2e} per s", x[0]),
-        ("sync_error", Value::Num(_, x)) => format!("{:.3e}", x[0]),
-        ("divergence_time", Value::Num(_, x)) => format!("{:.3} s", x[0]),
-        ("fixed_points" | "stable_fixed_points", Value::Num(_, x)) => format!("{}", x[0]),
-        (_, Value::Num(_, x)) if x.len() == 1 => format!("{:.6}", x[0]),
-        (_, Value::Bool(b)) => b.to_string(),
-        (_, other) => format!("{other:?}"),
+        (_, Show::Percent) => format!("{:.4} %", 100.0 * x),
+        (_, Show::PerSecond) => format!("{x:.2e} per s"),
+        (_, Show::Sci) => format!("{x:.3e}"),
+        (_, Show::Seconds) => format!("{x:.3} s"),
+        (_, Show::Count) => format!("{x}"),
+        (_, Show::Plain | Show::Bool) => format!("{x:.6}"),
     }
 }
 
@@ -216,117 +302,102 @@ fn needs_sim<'c>(
         .ok_or_else(|| format!("`{name}` needs a `simulate` step before it"))
 }
 
-fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value, String> {
+fn metric(cx: &Context, m: &Metric, sim_error: Option<&str>) -> Result<Value, Failure> {
     let net = cx.net;
-    let num = |k: &str| {
-        m.args.iter().find_map(|(n, a)| match a {
-            MetricArg::Num(x) if n == k => Some(*x),
-            _ => None,
-        })
-    };
-    let name_arg = m.args.iter().find_map(|(_, a)| match a {
-        MetricArg::Name(s) => Some(s.clone()),
-        _ => None,
-    });
-    Ok(match m.name {
-        "nrmse" => {
-            let (tr, reference) = needs_sim(cx, m.name, sim_error)?;
-            let names = match name_arg {
-                Some(n) => vec![n],
+    let name = m.name();
+    Ok(match m {
+        Metric::Nrmse(a) => {
+            let (tr, reference) = needs_sim(cx, name, sim_error)?;
+            let names = match &a.output {
+                Some(n) => vec![n.clone()],
                 None => net.meta.states.clone(),
             };
-            let skip = num("skip").map_or(0, |s| (s / net.dt).round() as usize);
+            let skip = crate::time::steps(a.skip, net.dt);
             let e = trace::nrmse(tr, reference, &names, skip).ok_or_else(|| {
-                "rnnc::check::degenerate_reference: the exact solution has no variance".to_string()
+                fail(
+                    &codes::CHECK_DEGENERATE_REFERENCE,
+                    "the exact solution does not vary over the run: an NRMSE against it is \
+                     undefined"
+                        .into(),
+                )
             })?;
             Value::scalar(e)
         }
-        "drift" => Value::scalar(drift(cx, needs_sim(cx, m.name, sim_error)?)?),
-        "divergence_time" => {
-            let (tr, reference) = needs_sim(cx, m.name, sim_error)?;
+        Metric::Drift(_) => Value::scalar(drift(cx, needs_sim(cx, name, sim_error)?)?),
+        Metric::DivergenceTime(_) => {
+            let (tr, reference) = needs_sim(cx, name, sim_error)?;
             Value::scalar(divergence_time(net, tr, reference))
         }
-        "spectral_radius" => Value::scalar(spectral_radius(net)?),
-        "timescale_gradient" => Value::scalar(timescale_gradient(cx)?),
-        "mean_rate" => Value::scalar(mean_rate(cx, sim_error)?),
-        "memory_capacity" => Value::scalar(memory::capacity(
+        Metric::SpectralRadius(_) => Value::scalar(spectral_radius(net)?),
+        Metric::TimescaleGradient(_) => Value::scalar(timescale_gradient(cx)?),
+        Metric::MeanRate(_) => Value::scalar(mean_rate(cx, sim_error)?),
+        Metric::MemoryCapacity(_) => Value::scalar(memory::capacity(
             net,
-            tau_max(net),
+            net.tau_max(),
             cx.program.networks[cx.index].seed,
         )?),
-        "attractor_distance" => {
-            let (tr, _) = needs_sim(cx, m.name, sim_error)?;
+        Metric::AttractorDistance(_) => {
+            let (tr, _) = needs_sim(cx, name, sim_error)?;
             Value::scalar(attractor_distance(cx, tr)?)
         }
-        "vector_field_error" => {
+        Metric::VectorFieldError(_) => {
             let network = &cx.program.networks[cx.index];
             let crate::sema::model::Target::System(inst) = &network.target else {
-                return Err("`vector_field_error` needs a network that realizes a system".into());
+                return Err(format!("`{name}` needs a network that realizes a system").into());
             };
             let lat = crate::methods::latent::Latent::new(&cx.program.systems[inst.system], inst)?;
             let v = crate::methods::nef::verify::vector_field_error(net, &lat, 1000, network.seed)
-                .ok_or("`vector_field_error` needs a network with an encoder (`W_enc`)")?;
+                .ok_or_else(|| format!("`{name}` needs a network with an encoder (`W_enc`)"))?;
             Value::scalar(v)
         }
-        "fixed_points" | "stable_fixed_points" => {
+        Metric::FixedPoints(_) | Metric::StableFixedPoints(_) => {
             if cx.fixed.borrow().is_none() {
                 cx.fixed.replace(Some(fixed_points(cx)));
             }
             let cached = cx.fixed.borrow();
-            let points = cached
-                .as_ref()
-                .expect("searched")
-                .as_ref()
-                .map_err(Clone::clone)?;
-            let count = points
-                .iter()
-                .filter(|p| m.name == "fixed_points" || p.stable)
-                .count();
+            let points = match cached.as_ref() {
+                Some(r) => r.as_ref().map_err(Clone::clone)?,
+                None => return Err("the fixed-point search did not run".into()),
+            };
+            let stable_only = matches!(m, Metric::StableFixedPoints(_));
+            let count = points.iter().filter(|p| !stable_only || p.stable).count();
             Value::scalar(count as f64)
         }
-        "lyapunov_max" => Value::scalar(lyapunov(cx, 1, sim_error)?),
-        "lyapunov" => {
-            let k = m
-                .args
-                .iter()
-                .find_map(|(_, a)| match a {
-                    MetricArg::Num(x) => Some(*x),
-                    _ => None,
-                })
-                .unwrap_or(1.0);
-            if k < 1.0 || k.fract() != 0.0 || k as usize > net.n() {
+        Metric::LyapunovMax(_) => Value::scalar(lyapunov(cx, 1, sim_error)?),
+        Metric::Lyapunov(a) => {
+            if a.k < 1 || a.k > net.n() {
                 return Err(format!(
-                    "`lyapunov({k})`: k must be a whole number from 1 to N"
-                ));
+                    "`lyapunov({})`: k must be a whole number from 1 to N = {}",
+                    a.k,
+                    net.n()
+                )
+                .into());
             }
-            Value::scalar(lyapunov(cx, k as usize, sim_error)?)
+            Value::scalar(lyapunov(cx, a.k, sim_error)?)
         }
-        "dale" => Value::Bool(verify::dale(&net.w_rec.dense())),
-        "density" => Value::scalar(verify::density(&net.w_rec.dense())),
-        "wiring_cost" => {
+        Metric::Dale(_) => Value::Bool(verify::dale(&net.w_rec.dense())),
+        Metric::Density(_) => Value::scalar(verify::density(&net.w_rec.dense())),
+        Metric::WiringCost(_) => {
             let p = net
                 .positions
                 .as_ref()
-                .ok_or("`wiring_cost` needs neuron positions (`space`)")?;
+                .ok_or_else(|| format!("`{name}` needs neuron positions (`space`)"))?;
             let rows: Vec<Vec<f64>> = (0..p.nrows())
                 .map(|i| (0..p.ncols()).map(|j| p[(i, j)]).collect())
                 .collect();
             Value::scalar(verify::wiring_cost(&net.w_rec.dense(), &distances(&rows)))
         }
-        "sync_error" => Value::scalar(sync_error(cx, sim_error)?),
-        "modularity" => Value::scalar(graph::modularity(
+        Metric::SyncError(_) => Value::scalar(sync_error(cx, sim_error)?),
+        Metric::Modularity(_) => Value::scalar(graph::modularity(
             &graph::top_graph(&net.w_rec.dense(), 0.1),
             cx.program.networks[cx.index].seed,
         )),
-        "small_worldness" => Value::scalar(graph::small_worldness(
+        Metric::SmallWorldness(_) => Value::scalar(graph::small_worldness(
             &graph::top_graph(&net.w_rec.dense(), 0.1),
             cx.program.networks[cx.index].seed,
         )?),
-        "accuracy" => {
-            let Some(MetricArg::Task(ti)) = m.args.first().map(|(_, a)| a) else {
-                return Err("`accuracy` needs a task: `accuracy(FlipFlop)`".into());
-            };
-            let task = &cx.program.tasks[*ti];
+        Metric::Accuracy(a) => {
+            let task = &cx.program.tasks[a.task.0];
             let seed = cx.program.networks[cx.index].seed;
             let trials = crate::task::generate(task, net.dt, seed, "check trials")?;
             let (acc, failure) = crate::task::accuracy(net, &trials, cx.progress)?;
@@ -339,7 +410,12 @@ fn metric(cx: &Context, m: &MetricCall, sim_error: Option<&str>) -> Result<Value
             }
             Value::scalar(acc)
         }
-        other => return Err(format!("the metric `{other}` is not implemented yet")),
+        Metric::Recall(_) | Metric::Solved(_) => {
+            return Err(fail(
+                &codes::NOT_IMPLEMENTED,
+                format!("the metric `{name}` is not implemented yet"),
+            ))
+        }
     })
 }
 
@@ -385,11 +461,7 @@ fn fixed_points(cx: &Context) -> Result<Vec<fixed_points::FixedPoint>, String> {
             } else {
                 let (x0, cols, steps) = match replay(cx, "fixed_points")? {
                     Some(r) => r,
-                    None => (
-                        net.init_state.clone(),
-                        Vec::new(),
-                        (10.0 / net.dt).ceil() as usize,
-                    ),
+                    None => (net.init_state.clone(), Vec::new(), net.steps_at_least(10.0)),
                 };
                 sample_states(net, &x0, steps, STARTS, &|t, u| {
                     for (c, v) in u.iter_mut().enumerate() {
@@ -459,20 +531,14 @@ fn sample_states(
 fn timescale_gradient(cx: &Context) -> Result<f64, String> {
     let net = cx.net;
     let network = &cx.program.networks[cx.index];
-    let c = network
+    let col = network
         .constraints
         .iter()
-        .find(|c| c.name == "timescales")
+        .find_map(|c| match &c.kind {
+            Constraint::Timescales(t) => Some(t.along.column()),
+            _ => None,
+        })
         .ok_or("`timescale_gradient` needs a `timescales` constraint on the network")?;
-    let axis = match c.get("along") {
-        Some(crate::sema::model::OptValue::Axis(a)) => a.as_str(),
-        _ => "x",
-    };
-    let col = match axis {
-        "y" => 1,
-        "z" => 2,
-        _ => 0,
-    };
     let coord: Vec<f64> = match &net.positions {
         Some(p) if col < p.ncols() => (0..p.nrows()).map(|i| p[(i, col)]).collect(),
         _ => (0..net.n()).map(|i| i as f64).collect(),
@@ -502,7 +568,7 @@ fn timescale_gradient(cx: &Context) -> Result<f64, String> {
             .map(|k| order[k * (order.len() - 1) / (TIMESCALE_UNITS - 1)])
             .collect()
     };
-    let times = timescales::relaxation_times(net, &x_ref, tau_max(net), &units, cx.progress)?;
+    let times = timescales::relaxation_times(net, &x_ref, net.tau_max(), &units, cx.progress)?;
     let (a, b): (Vec<f64>, Vec<f64>) = times
         .iter()
         .zip(&units)
@@ -534,10 +600,10 @@ fn lyapunov(cx: &Context, k: usize, sim_error: Option<&str>) -> Result<f64, Stri
 
 fn lyapunov_uncached(cx: &Context, k: usize) -> Result<f64, String> {
     let net = cx.net;
-    let tm = tau_max(net);
+    let tm = net.tau_max();
     let exps = match replay(cx, "lyapunov")? {
         Some((x0, cols, steps)) => {
-            let skip = ((5.0 * tm / net.dt).ceil() as usize).max(steps / 10);
+            let skip = net.steps_at_least(5.0 * tm).max(steps / 10);
             if skip + 10 >= steps {
                 return Err(format!(
                     "the simulation is too short for `lyapunov`: it needs more than {:.3} s",
@@ -559,8 +625,8 @@ fn lyapunov_uncached(cx: &Context, k: usize) -> Result<f64, String> {
             )
         }
         None => {
-            let steps = ((200.0 * tm).max(10.0) / net.dt).ceil() as usize;
-            let skip = ((5.0 * tm / net.dt).ceil() as usize).max(steps / 10);
+            let steps = net.steps_at_least((200.0 * tm).max(10.0));
+            let skip = net.steps_at_least(5.0 * tm).max(steps / 10);
             lyapunov::spectrum(
                 net,
                 &net.init_state,
@@ -636,7 +702,7 @@ fn sync_error(cx: &Context, sim_error: Option<&str>) -> Result<f64, String> {
             )
         })?);
     }
-    let washout = (10.0 * tau_max(net) / net.dt).ceil() as usize;
+    let washout = net.steps_at_least(10.0 * net.tau_max());
     if washout + 100 > steps {
         return Err(format!(
             "the simulation is too short for `sync_error`: it needs more than {:.3} s (a washout              of 10 tau_max and 100 steps)",
@@ -754,7 +820,7 @@ fn attractor_distance(cx: &Context, tr: &Trace) -> Result<f64, String> {
     let lat = crate::methods::latent::Latent::new(&cx.program.systems[inst.system], inst)?;
     let d = lat.d;
     let rows = tr.rows();
-    let skip = ((5.0 * tau_max(net) / net.dt).ceil() as usize).max(rows / 10);
+    let skip = net.steps_at_least(5.0 * net.tau_max()).max(rows / 10);
     if skip + 10 >= rows {
         return Err("the simulation is too short for `attractor_distance`".into());
     }
@@ -770,7 +836,7 @@ fn attractor_distance(cx: &Context, tr: &Trace) -> Result<f64, String> {
         None => start,
     };
     let length = (100.0f64).max(rows as f64 * net.dt);
-    let steps = (length / net.dt).round() as usize;
+    let steps = net.steps(length);
     let mut ode = crate::ode::Dopri5::new(d, 1e-10, 1e-12);
     let mut ev = lat.evaluator();
     let u = vec![0.0; lat.k];
@@ -877,19 +943,6 @@ fn wasserstein1(a: &[f64], b: &[f64]) -> f64 {
         / k as f64
 }
 
-/// The largest design time constant (`dt / min(alpha)` without a manifest).
-fn tau_max(net: &Net) -> f64 {
-    net.meta
-        .tau
-        .iter()
-        .copied()
-        .fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))))
-        .unwrap_or_else(|| {
-            let a = net.alpha.iter().copied().fold(f64::INFINITY, f64::min);
-            net.dt / a.max(1e-300)
-        })
-}
-
 /// CHECKS.md `drift`: over every zero-input stretch of at least `5 tau_max`, the norm of the
 /// least-squares slope of `z_hat - z` (per second, in domain half-widths); the largest.
 fn drift(cx: &Context, (tr, reference): &(Trace, Trace)) -> Result<f64, String> {
@@ -909,7 +962,7 @@ fn drift(cx: &Context, (tr, reference): &(Trace, Trace)) -> Result<f64, String> 
                 .all(|n| tr.column(n).is_none_or(|c| c[r] == 0.0))
         })
         .collect();
-    let min_len = (5.0 * tau_max(net) / net.dt).ceil() as usize;
+    let min_len = net.steps_at_least(5.0 * net.tau_max());
     let names = &net.meta.states;
     let cols = paired(names, tr, reference);
     // Half-widths without the product scaling of the domain map.
@@ -940,7 +993,7 @@ fn drift(cx: &Context, (tr, reference): &(Trace, Trace)) -> Result<f64, String> 
     worst.ok_or_else(|| {
         format!(
             "`drift` needs a stretch of at least 5 tau_max = {:.3} s with zero input",
-            5.0 * tau_max(net)
+            5.0 * net.tau_max()
         )
     })
 }

@@ -26,7 +26,7 @@ pub fn relaxation_times(
         .ok_or("`timescale_gradient` needs a network with an encoder (`W_enc`)")?;
     let n = net.n();
     let d = w_enc.ncols();
-    let steps = ((3.0 * tau_max / net.dt).ceil() as usize).max(10);
+    let steps = net.steps_at_least(3.0 * tau_max).max(10);
     let u = vec![0.0; net.n_inputs()];
     // The private deviation of unit i in the state held by a stepper.
     let deviation = |s: &mut Stepper, i: usize| -> f64 {

@@ -198,6 +198,83 @@ tau_ref)` (rate LIF).";
 each a call with named arguments.";
     NETWORK_METHOD_TARGET = "rnnc::network::method_target", "a method that cannot realize this target",
 "`nef` and `lowrank` realize systems; `reservoir` realizes systems and tasks.";
+    NOT_IMPLEMENTED = "rnnc::feature::not_implemented", "a method, option, constraint or metric the language declares but rnnc does not build yet",
+"The language declares more than this version builds. Today: methods `nef` (with every
+constraint except `space(positions = ...)`, `space(communicability = true)` and
+`dale(readout = true)`), `lowrank` (rank = d, no constraints) and `reservoir` (drive and
+compile modes, no constraints); every metric except `recall` and `solved`. The direct
+constructions `hopfield`, `ring` and `sat` are not built yet. The message names what was asked
+for and points at it; nothing is written.";
+    BUILD_UNSUPPORTED = "rnnc::build::unsupported", "a combination a method does not build",
+"The method exists, but not for this combination: `lowrank` builds rank = d only and needs
+`tau` for a map; a reservoir runs `tanh` units; `reservoir(mode = compile)` compiles systems,
+not tasks; `nef` and `lowrank` realize systems. The message says which; change the network or
+pick another method.";
+    BUILD_FAILED = "rnnc::build::failed", "a network whose build failed on its numbers",
+"The front end accepted the program, but building the network failed numerically: the
+system's flow is not finite somewhere in its domain, the exact solution leaves every bound
+while training data is generated, a least-squares solve is singular, or a task gives a readout
+no training samples. The message names the network and the reason. Check the system's domain
+and equations (a flow must be finite over the whole domain), the task's periods and
+expectations, or raise a regularization option (`reg`, `ridge`).";
+    BUILD_WARNING = "rnnc::build::domain_corners", "a box domain whose corners the network does not represent",
+"NEF represents a d-dimensional box domain by mapping the unit ball into it, inscribed: the
+corners of the box lie outside what the population encodes, and the decoded state is accurate
+only inside the inscribed ellipsoid. Declare a ball (`state q[2] in ball(1)`) or a box that
+the trajectories do not leave through its corners.";
+    BUILD_CONSTRAINT_COST = "rnnc::build::constraint_cost", "synapse-level constraints that raise the decoding error",
+"Dale's law, sparsity, pruning and wiring cost are imposed row by row on the recurrent
+weights, which makes the recurrent decoding less accurate than the unconstrained solution. The
+warning gives the relative increase of the decoding error (in function space). It is a figure,
+not a verdict: `rnnc check` measures what the constrained network does (`nrmse`, `drift`,
+`dale`, `density`, `wiring_cost`). Raise `neurons` or loosen the constraint if the checks fail.";
+    CHECK_DEGENERATE_REFERENCE = "rnnc::check::degenerate_reference", "an NRMSE against an exact solution that does not vary",
+"`nrmse` divides the RMS error by the standard deviation of the exact solution over the run.
+When the exact solution is constant (a system at rest at its initial state with no input, or a
+simulation too short to move) that spread is zero and the ratio means nothing. Start the
+simulation away from the fixed point (`simulate 2 s from x = 0.5`), drive an input (`with u =
+...`), or measure an absolute figure such as `drift` instead.";
+    CHECK_NEEDS_SIMULATION = "rnnc::check::needs_simulation", "a metric of a run with no `simulate` step before it",
+"`nrmse`, `drift`, `divergence_time` and `attractor_distance` measure the most recent
+`simulate` step of the same check block. Add `simulate 2 s ...` before the `expect`.";
+    CHECK_SIMULATION_FAILED = "rnnc::check::simulation_failed", "a `simulate` step that could not run",
+"The network's state or the exact solution stopped being finite (the run diverged), or the
+start state cannot be reached. Every `expect` that needs that simulation is reported with
+this error instead of a verdict; none passes. A diverging network fails its specification:
+rebuild it with more neurons or a smaller `dt`, or check the system's domain.";
+    CHECK_METRIC_FAILED = "rnnc::check::metric_failed", "a metric that cannot be measured on this network",
+"The metric exists but cannot be measured here: it needs a network that realizes a system
+(`drift`, `vector_field_error`), an encoder `W_enc`, neuron positions (`wiring_cost`), a
+`timescales` constraint (`timescale_gradient`), or its numerical procedure failed. The line is
+reported as an error (exit status 2), never as a pass.";
+    CLI_BAD_ARGUMENT = "rnnc::cli::bad_argument", "a command-line value that is not what its flag takes",
+"Command-line values are read by the language's own parser as sources of their own, named by
+their flag (`--for`, `--from`, `--with`, `--dt`, `--tau`): `--for` is a time (`5 s`), `--from`
+and `--with` are lists of `name = expression` separated by commas (`--from \"q = [0.8, 0]\"`,
+`--with \"u = pulse(200 ms, 100 ms)\"`), `--dt` and `--tau` are positive times. A value can
+only be what its flag means: it is never pasted into the program. The diagnostic points into
+the argument.";
+    CLI_NETWORK = "rnnc::cli::network", "a `--network` that the program does not define, or none where several could be meant",
+"`--network NAME` picks one network of the program. It is optional when the program's root
+file defines exactly one network. With several, say which; `rnnc build --no-emit FILE` lists
+them. `rnnc check --weights` binds a weight file to one network's target and so needs to
+know which when there are several.";
+    CLI_IO = "rnnc::cli::io", "a file that cannot be read or written",
+"rnnc could not read the program or weight file, or could not create or write an output
+(a weight file, a trace, a plot). The message gives the path and the system's reason. Nothing
+partial is left behind: outputs are written to a temporary file and renamed when complete.";
+    WEIGHTS_INVALID = "rnnc::weights::invalid", "a weight file that cannot be read as a network",
+"`rnnc check --weights FILE.npz` reads the arrays of the weight format (`W_rec` or its factors,
+`W_in`, `b_rec`, `W_out`, `b_out`, `alpha`, and the optional ones) and the manifest. The file
+is not a zip archive of `.npy` members, an array has a type or layout that cannot be read, an
+array's shape disagrees with `N`, or a value is not finite. The message names the array and
+both shapes.";
+    WEIGHTS_MISMATCH = "rnnc::weights::mismatch", "a weight file whose arrays do not fit the program's target",
+"A foreign weight file is bound to the program by the program's declarations: `W_in` has one
+column per input of the target, `W_out` one row per latent state of a system (then per output)
+or per output of a task. The message names the array, its shape and the shape the program
+needs. Check that the file is for this program's network, or pass `--network` for the right
+one.";
     CHECK_USE_EQ = "rnnc::check::use_eq", "`=` in a check's `expect`",
 "In a check, `expect` takes a boolean expression over metrics; equality is `==`
 (`expect stable_fixed_points == 2`).";

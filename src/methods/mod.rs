@@ -6,8 +6,11 @@ pub mod lowrank;
 pub mod nef;
 pub mod reservoir;
 
+use crate::decl::{self, Constraint, Method, Neuron};
+use crate::diag::{codes, Diagnostic};
 use crate::net::{Net, Phi};
-use crate::sema::model::{Call, Network, OptValue, Program, Target, TimeKind};
+use crate::sema::model::{Call, Network, OptValue, Program, Target};
+use crate::span::Span;
 use latent::Latent;
 use serde_json::{json, Value as Json};
 
@@ -15,7 +18,7 @@ use serde_json::{json, Value as Json};
 pub struct Built {
     pub net: Net,
     pub decoder_rmse: Option<f64>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
     /// `lowrank` with one latent dimension: the mean-field prediction of the fixed points
     /// (decoded value, stable), a cross-check for `fixed_points`.
     pub mean_field: Option<Vec<(f64, bool)>>,
@@ -30,71 +33,96 @@ pub struct Setup {
     pub seed: u64,
 }
 
-/// Why a network could not be built: a message for the user.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BuildError(pub String);
+/// Why a network could not be built: a diagnostic with its code, at the network (or the
+/// option or constraint at fault).
+pub type BuildError = Diagnostic;
 
-impl std::fmt::Display for BuildError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+pub fn phi_of(neuron: &Neuron) -> Phi {
+    Phi::from_neuron(neuron)
 }
 
-pub fn phi_of(call: &Call) -> Phi {
-    Phi::from_name(call.name, &|p| call.num(p)).unwrap_or(Phi::Tanh)
+/// "Not implemented yet", from one place: what is missing, at the call that asks for it.
+pub fn not_implemented(what: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        &codes::NOT_IMPLEMENTED,
+        format!("{what} is not implemented yet"),
+    )
+    .at(span, "asked for here")
+    .help("`rnnc explain rnnc::feature::not_implemented` lists what is built today")
 }
 
 /// Builds network `index` of `program`.
 pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
     let network = &program.networks[index];
-    let err = |m: String| BuildError(format!("network `{}`: {m}", network.name));
-    if network.method.name == "reservoir" {
-        return build_reservoir(program, network).map_err(err);
-    }
-    if network.method.name == "lowrank" {
-        return build_lowrank(program, network).map_err(err);
-    }
-    let Target::System(inst) = &network.target else {
-        return Err(err(format!(
-            "method `{}` for a task or a direct construction is not implemented yet",
-            network.method.name
-        )));
+    let failed = |m: String| {
+        Diagnostic::error(
+            &codes::BUILD_FAILED,
+            format!("network `{}` cannot be built: {m}", network.name),
+        )
+        .at(network.span, "this network")
     };
-    let sys = &program.systems[inst.system];
-    if network.method.name != "nef" {
-        return Err(err(format!(
-            "method `{}` is not implemented yet (only `nef` is)",
-            network.method.name
-        )));
+    let unsupported = |m: String, span: Span| {
+        Diagnostic::error(
+            &codes::BUILD_UNSUPPORTED,
+            format!("network `{}`: {m}", network.name),
+        )
+        .at(span, "here")
+    };
+    let method_span = network.method.span;
+    match (&network.method.kind, &network.target) {
+        (Method::Reservoir(opts), _) => {
+            build_reservoir(program, network, opts, &failed, &unsupported)
+        }
+        (Method::Lowrank(opts), Target::System(inst)) => {
+            build_lowrank(program, network, inst, opts, &failed, &unsupported)
+        }
+        (Method::Nef(opts), Target::System(inst)) => {
+            build_nef(program, network, inst, opts, &failed)
+        }
+        (Method::Nef(_) | Method::Lowrank(_), Target::Task(_) | Target::None) => Err(unsupported(
+            format!("`{}` realizes a system", network.method.name()),
+            method_span,
+        )),
+        (Method::Hopfield(_) | Method::Ring(_) | Method::Sat(_), _) => Err(not_implemented(
+            &format!("the direct construction `{}`", network.method.name()),
+            method_span,
+        )),
     }
-    let lat = Latent::new(sys, inst).map_err(&err)?;
+}
+
+/// `nef(...)` with its constraints (METHODS.md sections 2 and 6).
+fn build_nef(
+    program: &Program,
+    network: &Network,
+    inst: &crate::sema::model::SystemInstance,
+    opts: &decl::Nef,
+    failed: &dyn Fn(String) -> Diagnostic,
+) -> Result<Built, BuildError> {
+    let sys = &program.systems[inst.system];
+    let lat = Latent::new(sys, inst).map_err(failed)?;
     let n = network
         .neurons
-        .ok_or_else(|| err("`nef` needs `neurons = N`".into()))?;
-    let mut tau = match (network.tau, sys.kind) {
-        (Some(t), _) => Some(vec![t; n]),
-        (None, TimeKind::Flow) => Some(vec![0.1; n]),
-        (None, TimeKind::Map) => None,
-    };
+        .ok_or_else(|| failed("`nef` needs `neurons = N`".into()))?;
+    let mut tau = network.tau.map(|t| vec![t; n]);
     let mut gain_input = None;
     // Positions first: `timescales` and `space(wiring)` use them.
     let mut positions: Option<Vec<Vec<f64>>> = None;
     let mut wiring = 0.0;
-    for c in network.constraints.iter().filter(|c| c.name == "space") {
-        match (c.get("grid"), c.get("positions")) {
-            (Some(OptValue::Ints(g)), _) => positions = Some(nef::grid_positions(g, n)),
-            (_, Some(OptValue::Str(_))) => {
-                return Err(err(
-                    "`space(positions = \"file\")` is not implemented yet: use `grid`".into(),
-                ))
+    for c in &network.constraints {
+        if let Constraint::Space(space) = &c.kind {
+            if space.positions.is_some() {
+                return Err(not_implemented(
+                    "`space(positions = \"file\")` (use `grid`)",
+                    c.span,
+                ));
             }
-            _ => {}
-        }
-        wiring = c.num("wiring").unwrap_or(0.0);
-        if c.get("communicability") == Some(&OptValue::Bool(true)) {
-            return Err(err(
-                "`space(communicability = true)` is not implemented yet".into(),
-            ));
+            if space.communicability {
+                return Err(not_implemented("`space(communicability = true)`", c.span));
+            }
+            if let Some(g) = &space.grid {
+                positions = Some(nef::grid_positions(g, n));
+            }
+            wiring = space.wiring;
         }
     }
     let mut rules = crate::constraints::RowRules {
@@ -104,78 +132,83 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
     let mut synapse_level = false;
     let mut energy = 0.0;
     for c in &network.constraints {
-        match c.name {
-            "gain" => {
-                if let Some(OptValue::Sym(name) | OptValue::Str(name)) = c.get("by") {
-                    let names = sys.input_names();
-                    gain_input = names.iter().position(|x| x == name);
-                }
+        match &c.kind {
+            Constraint::Gain(g) => {
+                gain_input = sys.input_names().iter().position(|x| *x == g.by);
             }
-            "space" => {
+            Constraint::Space(_) => {
                 if wiring > 0.0 {
                     let p = positions.as_deref().unwrap_or(&[]);
                     rules.wiring = Some((crate::constraints::distances(p), wiring));
                     synapse_level = true;
                 }
             }
-            "timescales" => {
-                let (from, to) = (c.num("from").unwrap_or(0.02), c.num("to").unwrap_or(0.4));
-                let axis = match c.get("along") {
-                    Some(OptValue::Axis(a)) => a.clone(),
-                    _ => "x".into(),
-                };
-                let s = axis_coordinate(positions.as_deref(), &axis, n);
-                tau = Some(s.iter().map(|s| from * (to / from).powf(*s)).collect());
+            Constraint::Timescales(t) => {
+                let s = axis_coordinate(positions.as_deref(), t.along, n);
+                tau = Some(
+                    s.iter()
+                        .map(|s| t.from * (t.to / t.from).powf(*s))
+                        .collect(),
+                );
             }
-            "dale" => {
-                if c.get("readout") == Some(&OptValue::Bool(true)) {
-                    return Err(err("`dale(readout = true)` is not implemented yet".into()));
+            Constraint::Dale(d) => {
+                if d.readout {
+                    return Err(not_implemented("`dale(readout = true)`", c.span));
                 }
-                let p = c.num("excitatory").unwrap_or(0.8);
-                rules.dale = Some(crate::constraints::dale_signs(n, p));
+                rules.dale = Some(crate::constraints::dale_signs(n, d.excitatory));
                 synapse_level = true;
             }
-            "sparsity" => {
-                let p = c.num("density").unwrap_or(1.0);
-                rules.max_partners = Some(((p * n as f64).floor() as usize).max(1));
+            Constraint::Sparsity(sp) => {
+                rules.max_partners = Some(((sp.density * n as f64).floor() as usize).max(1));
                 synapse_level = true;
             }
-            "prune" => {
-                let p = c.num("fraction").unwrap_or(0.0);
-                let refit = c.get("refit") != Some(&OptValue::Bool(false));
-                rules.prune = Some((p, refit));
+            Constraint::Prune(p) => {
+                rules.prune = Some((p.fraction, p.refit));
                 synapse_level = true;
             }
-            "energy" => energy = c.num("weight").unwrap_or(0.0),
-            other => return Err(err(format!("constraint `{other}` is not implemented yet"))),
+            Constraint::Energy(e) => energy = e.weight,
         }
     }
-    let (lo, hi) = match network.method.get("intercepts") {
-        Some(OptValue::Uniform(a, b)) => (*a, *b),
-        _ => (-1.0, 0.9),
-    };
     let design = nef::Design {
         neurons: n,
         phi: phi_of(&network.neuron),
         dt: network.dt,
         tau,
-        reg: network.method.num("reg").unwrap_or(1e-3),
-        eval_points: network.method.num("eval_points").map(|x| x as usize),
-        intercepts: (lo, hi),
+        reg: opts.reg,
+        eval_points: opts.eval_points,
+        intercepts: opts.intercepts,
         seed: network.seed,
         gain_input,
         synapses: synapse_level.then_some(rules),
         energy,
-        continuous: matches!(network.method.get("mapping"), Some(OptValue::Sym(s)) if s == "continuous"),
+        continuous: opts.mapping == decl::Mapping::Continuous,
     };
-    let built = nef::build(&lat, &design).map_err(err)?;
-    let mut warnings = built.warnings;
+    let built = nef::build(&lat, &design).map_err(failed)?;
+    let mut warnings: Vec<Diagnostic> = built
+        .warnings
+        .into_iter()
+        .map(|w| {
+            Diagnostic::warning(
+                &codes::BUILD_WARNING,
+                format!("network `{}`: {w}", network.name),
+            )
+            .at(network.span, "this network")
+        })
+        .collect();
     if let Some(cost) = built.constraint_cost {
-        warnings.push(format!(
-            "the synapse-level constraints raise the recurrent decoding error by {:.2e} \
-             (relative, in function space); the network keeps full weights",
-            cost
-        ));
+        let span = network.constraints.first().map_or(network.span, |c| c.span);
+        warnings.push(
+            Diagnostic::warning(
+                &codes::BUILD_CONSTRAINT_COST,
+                format!(
+                    "network `{}`: the synapse-level constraints raise the recurrent decoding \
+                     error by {:.2e} (relative, in function space)",
+                    network.name, cost
+                ),
+            )
+            .at(span, "these constraints")
+            .help("the network keeps full weights; `rnnc check` measures what the cost does"),
+        );
     }
     let mut net = built.net;
     if let Some(p) = positions {
@@ -192,33 +225,41 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
 }
 
 /// `lowrank(rank, bulk)` (METHODS.md section 3).
-fn build_lowrank(program: &Program, network: &Network) -> Result<Built, String> {
-    let Target::System(inst) = &network.target else {
-        return Err("`lowrank` realizes a system".into());
-    };
-    let lat = Latent::new(&program.systems[inst.system], inst)?;
-    let n = network.neurons.ok_or("`lowrank` needs `neurons = N`")?;
-    if let Some(rank) = network.method.num("rank") {
-        if rank as usize != lat.d {
-            return Err(format!(
-                "`lowrank(rank = {rank})`: only rank = d (here {}), one loading pair per latent \
-                 dimension, is implemented",
-                lat.d
+fn build_lowrank(
+    program: &Program,
+    network: &Network,
+    inst: &crate::sema::model::SystemInstance,
+    opts: &decl::Lowrank,
+    failed: &dyn Fn(String) -> Diagnostic,
+    unsupported: &dyn Fn(String, Span) -> Diagnostic,
+) -> Result<Built, BuildError> {
+    let lat = Latent::new(&program.systems[inst.system], inst).map_err(failed)?;
+    let n = network
+        .neurons
+        .ok_or_else(|| failed("`lowrank` needs `neurons = N`".into()))?;
+    if let Some(rank) = opts.rank {
+        if rank != lat.d {
+            return Err(unsupported(
+                format!(
+                    "`lowrank(rank = {rank})`: only rank = d (here {}), one loading pair per \
+                     latent dimension, is built",
+                    lat.d
+                ),
+                network.method.span,
             ));
         }
     }
     if let Some(c) = network.constraints.first() {
-        return Err(format!(
-            "constraint `{}` on a low-rank network is not implemented yet",
-            c.name
+        return Err(not_implemented(
+            &format!("the constraint `{}` on a low-rank network", c.name()),
+            c.span,
         ));
     }
-    let tau = match (network.tau, lat.kind()) {
-        (Some(t), _) => t,
-        (None, TimeKind::Flow) => 0.1,
-        (None, TimeKind::Map) => {
-            return Err("`lowrank` of a map needs `tau`".into());
-        }
+    let Some(tau) = network.tau else {
+        return Err(unsupported(
+            "`lowrank` of a map needs `tau`".into(),
+            network.span,
+        ));
     };
     let meta = meta(network, &lat, Some(&[tau]));
     let setup = Setup {
@@ -229,12 +270,13 @@ fn build_lowrank(program: &Program, network: &Network) -> Result<Built, String> 
     };
     let (net, predicted) = lowrank::build(
         &lat,
-        network.method.num("bulk").unwrap_or(0.0),
-        network.method.num("ridge").unwrap_or(1e-6),
+        opts.bulk,
+        opts.ridge,
         phi_of(&network.neuron),
         setup,
         meta,
-    )?;
+    )
+    .map_err(failed)?;
     Ok(Built {
         net,
         decoder_rmse: None,
@@ -244,19 +286,29 @@ fn build_lowrank(program: &Program, network: &Network) -> Result<Built, String> 
 }
 
 /// `reservoir(...)`: drive mode for systems and tasks (METHODS.md section 4).
-fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String> {
-    let opts = reservoir::Options::from_call(&network.method);
-    let n = network.neurons.ok_or("`reservoir` needs `neurons = N`")?;
+fn build_reservoir(
+    program: &Program,
+    network: &Network,
+    opts: &reservoir::Options,
+    failed: &dyn Fn(String) -> Diagnostic,
+    unsupported: &dyn Fn(String, Span) -> Diagnostic,
+) -> Result<Built, BuildError> {
+    let n = network
+        .neurons
+        .ok_or_else(|| failed("`reservoir` needs `neurons = N`".into()))?;
     if let Some(c) = network.constraints.first() {
-        return Err(format!(
-            "constraint `{}` on a reservoir is not implemented yet",
-            c.name
+        return Err(not_implemented(
+            &format!("the constraint `{}` on a reservoir", c.name()),
+            c.span,
         ));
     }
-    if network.neuron.name != "tanh" {
-        return Err(format!(
-            "a reservoir runs tanh units (METHODS.md section 4), not `{}`",
-            network.neuron.name
+    if !matches!(network.neuron.kind, Neuron::Tanh(_)) {
+        return Err(unsupported(
+            format!(
+                "a reservoir runs tanh units (METHODS.md section 4), not `{}`",
+                network.neuron.name()
+            ),
+            network.neuron.span,
         ));
     }
     let dt = network.dt;
@@ -266,17 +318,15 @@ fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String
         tau,
         seed: network.seed,
     };
+    let compile = opts.mode == decl::ReservoirMode::Compile;
+    // A map without `tau` replaces its state every step: alpha = dt / tau = 1.
+    let tau = network.tau.unwrap_or(dt);
     let fit = match &network.target {
         Target::System(inst) => {
-            let lat = Latent::new(&program.systems[inst.system], inst)?;
-            let tau = match (network.tau, lat.kind()) {
-                (Some(t), _) => t,
-                (None, TimeKind::Flow) => 0.1,
-                (None, TimeKind::Map) => dt,
-            };
+            let lat = Latent::new(&program.systems[inst.system], inst).map_err(failed)?;
             let meta = meta(network, &lat, Some(&[tau]));
-            if opts.compile {
-                let c = reservoir::compile::system(&lat, &opts, setup(tau), meta)?;
+            if compile {
+                let c = reservoir::compile::system(&lat, opts, setup(tau), meta).map_err(failed)?;
                 // The in-basis residual (about 1e-15) says nothing about the truncation
                 // error (METHODS.md): `vector_field_error` measures the network instead.
                 let _ = c.residual;
@@ -287,19 +337,21 @@ fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String
                     mean_field: None,
                 });
             }
-            reservoir::drive::system(&lat, &opts, setup(tau), meta)?
+            reservoir::drive::system(&lat, opts, setup(tau), meta).map_err(failed)?
         }
-        Target::Task(_) if opts.compile => {
-            return Err("`reservoir(mode = compile)` compiles systems; a task is driven".into())
+        Target::Task(_) if compile => {
+            return Err(unsupported(
+                "`reservoir(mode = compile)` compiles systems; a task is driven".into(),
+                network.method.span,
+            ))
         }
         Target::Task(ti) => {
             let task = &program.tasks[*ti];
-            let tau = network.tau.unwrap_or(0.1);
             let meta = crate::net::Meta {
                 network: network.name.clone(),
                 target: task.name.clone(),
-                method: "reservoir".into(),
-                options: call_json(&network.method),
+                method: network.method.name().into(),
+                options: call_json(&network.method.call),
                 seed: network.seed,
                 tau: vec![tau],
                 inputs: task.input_names(),
@@ -307,9 +359,14 @@ fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String
                 units: json!({"time": "s", "dt": "s", "tau": "s"}),
                 ..Default::default()
             };
-            reservoir::drive::task(task, &opts, setup(tau), meta)?
+            reservoir::drive::task(task, opts, setup(tau), meta).map_err(failed)?
         }
-        Target::None => return Err("`reservoir` realizes a system or a task".into()),
+        Target::None => {
+            return Err(unsupported(
+                "`reservoir` realizes a system or a task".into(),
+                network.span,
+            ))
+        }
     };
     Ok(Built {
         net: fit.net,
@@ -321,12 +378,8 @@ fn build_reservoir(program: &Program, network: &Network) -> Result<Built, String
 
 /// The coordinate in [0, 1] of each neuron along `axis` (`x`, `y`, `z`) of its position;
 /// without positions, the neuron index.
-fn axis_coordinate(positions: Option<&[Vec<f64>]>, axis: &str, n: usize) -> Vec<f64> {
-    let c = match axis {
-        "y" => 1,
-        "z" => 2,
-        _ => 0,
-    };
+fn axis_coordinate(positions: Option<&[Vec<f64>]>, axis: decl::Axis, n: usize) -> Vec<f64> {
+    let c = axis.column();
     let raw: Vec<f64> = match positions {
         Some(p) => p
             .iter()
@@ -348,7 +401,9 @@ fn opt_json(v: &OptValue) -> Json {
     match v {
         OptValue::Num(x) => json!(x),
         OptValue::Bool(b) => json!(b),
-        OptValue::Sym(s) | OptValue::Str(s) | OptValue::Axis(s) => json!(s),
+        OptValue::Sym(s) | OptValue::Str(s) => json!(s),
+        OptValue::Axis(a) => json!(a.name()),
+        OptValue::Task(i) => json!(i),
         OptValue::Range(a, b) => json!([a, b]),
         OptValue::Ints(v) => json!(v),
         OptValue::Auto => json!("auto"),
@@ -393,17 +448,17 @@ fn meta(network: &Network, lat: &Latent, tau: Option<&[f64]>) -> crate::net::Met
             }
         })
         .collect();
-    let mut options = call_json(&network.method);
+    let mut options = call_json(&network.method.call);
     if let Json::Object(o) = &mut options {
         o.insert("neurons".into(), json!(network.neurons));
-        o.insert("neuron".into(), json!(network.neuron.name));
+        o.insert("neuron".into(), json!(network.neuron.name()));
         o.insert(
             "constraints".into(),
             Json::Array(
                 network
                     .constraints
                     .iter()
-                    .map(|c| json!({"name": c.name, "options": call_json(c)}))
+                    .map(|c| json!({"name": c.name(), "options": call_json(&c.call)}))
                     .collect(),
             ),
         );
@@ -411,7 +466,7 @@ fn meta(network: &Network, lat: &Latent, tau: Option<&[f64]>) -> crate::net::Met
     crate::net::Meta {
         network: network.name.clone(),
         target: sys.name.clone(),
-        method: network.method.name.to_string(),
+        method: network.method.name().to_string(),
         options,
         seed: network.seed,
         source: None,

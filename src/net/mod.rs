@@ -161,6 +161,27 @@ impl Net {
         self.b_rec.len()
     }
 
+    /// The slowest unit's time constant, `dt / min(alpha)`: the one `tau_max` every analysis
+    /// window is measured in (settling, drift windows, washouts). It reads the update rule,
+    /// not the manifest, so a foreign file is measured by what it does. For the exact leak
+    /// `alpha = 1 - exp(-dt / tau)` it is a little above the design `tau` (0.1005 s for
+    /// 100 ms at 1 ms), an upper bound under both conventions of FORMAT.md.
+    pub fn tau_max(&self) -> f64 {
+        let a = self.alpha.iter().copied().fold(f64::INFINITY, f64::min);
+        self.dt / a.clamp(1e-300, 1.0)
+    }
+
+    /// Steps of this network's `dt` in a stated duration ([`crate::time::steps`]).
+    pub fn steps(&self, duration: f64) -> usize {
+        crate::time::steps(duration, self.dt)
+    }
+
+    /// Steps of this network's `dt` covering at least `duration`
+    /// ([`crate::time::steps_at_least`]).
+    pub fn steps_at_least(&self, duration: f64) -> usize {
+        crate::time::steps_at_least(duration, self.dt)
+    }
+
     pub fn n_inputs(&self) -> usize {
         self.w_in.ncols()
     }

@@ -19,30 +19,37 @@ pub enum Phi {
 
 impl Phi {
     pub fn name(self) -> &'static str {
+        use crate::decl as d;
         match self {
-            Phi::Linear => "linear",
-            Phi::Tanh => "tanh",
-            Phi::Relu => "relu",
-            Phi::Sigmoid => "sigmoid",
-            Phi::Softplus => "softplus",
-            Phi::Lif { .. } => "lif",
+            Phi::Linear => d::Linear::NAME,
+            Phi::Tanh => d::Tanh::NAME,
+            Phi::Relu => d::Relu::NAME,
+            Phi::Sigmoid => d::Sigmoid::NAME,
+            Phi::Softplus => d::Softplus::NAME,
+            Phi::Lif { .. } => d::Lif::NAME,
         }
     }
 
-    /// From a name and its parameters (`tau_rc`, `tau_ref` for `lif`, SI seconds).
-    pub fn from_name(name: &str, param: &dyn Fn(&str) -> Option<f64>) -> Option<Phi> {
-        Some(match name {
-            "linear" => Phi::Linear,
-            "tanh" => Phi::Tanh,
-            "relu" => Phi::Relu,
-            "sigmoid" | "logistic" => Phi::Sigmoid,
-            "softplus" => Phi::Softplus,
-            "lif" => Phi::Lif {
-                tau_rc: param("tau_rc").unwrap_or(0.02),
-                tau_ref: param("tau_ref").unwrap_or(0.002),
+    /// The rate function of a declared neuron model.
+    pub fn from_neuron(n: &crate::decl::Neuron) -> Phi {
+        use crate::decl::Neuron as N;
+        match n {
+            N::Linear(_) => Phi::Linear,
+            N::Tanh(_) => Phi::Tanh,
+            N::Relu(_) => Phi::Relu,
+            N::Sigmoid(_) => Phi::Sigmoid,
+            N::Softplus(_) => Phi::Softplus,
+            N::Lif(l) => Phi::Lif {
+                tau_rc: l.tau_rc,
+                tau_ref: l.tau_ref,
             },
-            _ => return None,
-        })
+        }
+    }
+
+    /// From a manifest's name and its parameters (`tau_rc`, `tau_ref` for `lif`, SI
+    /// seconds; `logistic` is `sigmoid`).
+    pub fn from_name(name: &str, param: &dyn Fn(&str) -> Option<f64>) -> Option<Phi> {
+        crate::decl::Neuron::from_manifest(name, param).map(|n| Phi::from_neuron(&n))
     }
 
     /// The parameters as `(name, value)`, for the manifest.

@@ -4,8 +4,8 @@ use super::hir::*;
 use super::items::Sema;
 use super::lower::{Lower, Scope};
 use super::model::*;
-use super::tables::{self, MetricType, OptKind};
 use super::ItemRef;
+use crate::decl::{self, Metric, MetricType, OptDefault, OptKind, OptValue};
 use crate::diag::{codes, did_you_mean, Diagnostic};
 use crate::span::FileId;
 use crate::syntax::ast::{self, ExprKind};
@@ -81,7 +81,7 @@ impl Sema<'_> {
         })
     }
 
-    fn simulate(
+    pub(crate) fn simulate(
         &mut self,
         s: &ast::Simulate,
         system: Option<&System>,
@@ -295,7 +295,7 @@ fn metric(
         _ => (e, &[][..]),
     };
     let name = head.as_name()?;
-    let Some(m) = tables::metric_named(name) else {
+    let (Some(m), Some(info)) = (Metric::entry(name), Metric::info(name)) else {
         if Func::from_name(name).is_some() {
             return None;
         }
@@ -304,27 +304,27 @@ fn metric(
             format!("unknown metric `{name}`"),
         )
         .at(head.span, "not a metric");
-        d = match did_you_mean(name, tables::METRICS.iter().map(|m| m.name)) {
+        d = match did_you_mean(name, Metric::ALL.iter().map(|m| m.name)) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => d.help("`rnnc explain rnnc::check::unknown_metric` lists the metrics"),
         };
         diags.push(d);
         return Some(None);
     };
-    let is_call = matches!(e.kind, ExprKind::Call(..));
-    if m.needs_arg && args.is_empty() {
+    if info.needs_arg && args.is_empty() {
+        let first = m.opts.first().map_or("", |o| o.name);
+        let example = match m.opts.first().map(|o| o.kind) {
+            Some(OptKind::Task) => format!("write `{name}(TaskName)`"),
+            _ => format!("write `{name}(2)` for the second `{first}`"),
+        };
         diags.push(
             Diagnostic::error(&codes::EXPR_ARITY, format!("`{name}` needs an argument"))
                 .at(e.span, "missing")
-                .help(match name {
-                    "accuracy" => "write `accuracy(TaskName)`",
-                    _ => "write `lyapunov(2)` for the second-largest exponent",
-                }),
+                .help(example),
         );
         return Some(None);
     }
-    let _ = is_call;
-    let mut out = Vec::new();
+    let mut given: Vec<(&'static str, OptValue)> = Vec::new();
     for (i, a) in args.iter().enumerate() {
         let opt = match &a.name {
             Some(n) => m.opts.iter().find(|o| o.name == n.node),
@@ -347,22 +347,19 @@ fn metric(
             return Some(None);
         };
         let value = match (opt.kind, a.value.as_name()) {
-            (OptKind::Str, Some(n)) if name == "accuracy" => {
-                match tasks.iter().find(|(t, _)| t == n) {
-                    Some((_, i)) => MetricArg::Task(*i),
-                    None => {
-                        let mut d =
-                            Diagnostic::error(&codes::NAME_UNKNOWN, format!("no task `{n}`"))
-                                .at(a.value.span, "`accuracy` needs a task");
-                        if let Some(s) = did_you_mean(n, tasks.iter().map(|(t, _)| t.as_str())) {
-                            d = d.help(format!("did you mean `{s}`?"));
-                        }
-                        diags.push(d);
-                        return Some(None);
+            (OptKind::Task, Some(n)) => match tasks.iter().find(|(t, _)| t == n) {
+                Some((_, i)) => OptValue::Task(*i),
+                None => {
+                    let mut d = Diagnostic::error(&codes::NAME_UNKNOWN, format!("no task `{n}`"))
+                        .at(a.value.span, format!("`{name}` needs a task"));
+                    if let Some(s) = did_you_mean(n, tasks.iter().map(|(t, _)| t.as_str())) {
+                        d = d.help(format!("did you mean `{s}`?"));
                     }
+                    diags.push(d);
+                    return Some(None);
                 }
-            }
-            (OptKind::Str, Some(n)) => MetricArg::Name(n.to_string()),
+            },
+            (OptKind::Name, Some(n)) => OptValue::Str(n.to_string()),
             _ => {
                 let scope = Scope::default();
                 let Some(h) = (Lower {
@@ -386,8 +383,8 @@ fn metric(
                 {
                     return Some(None);
                 }
-                match eval_const(&h, &|_| None).ok().and_then(|v| v.as_f64()) {
-                    Some(x) => MetricArg::Num(x),
+                let x = match eval_const(&h, &|_| None).ok().and_then(|v| v.as_f64()) {
+                    Some(x) => x,
                     None => {
                         diags.push(
                             Diagnostic::error(
@@ -398,20 +395,61 @@ fn metric(
                         );
                         return Some(None);
                     }
+                };
+                let fits = match opt.kind {
+                    OptKind::Int(min) => x.fract() == 0.0 && x >= min as f64,
+                    OptKind::Fraction => (0.0..=1.0).contains(&x),
+                    OptKind::Num(_) => x >= 0.0,
+                    _ => true,
+                };
+                if !fits {
+                    let expected = match opt.kind {
+                        OptKind::Int(min) => format!("a whole number >= {min}"),
+                        other => other.describe(),
+                    };
+                    diags.push(
+                        Diagnostic::error(
+                            &codes::CALL_BAD_ARG,
+                            format!("`{}` of `{name}` must be {expected}", opt.name),
+                        )
+                        .at(a.value.span, "here"),
+                    );
+                    return Some(None);
                 }
+                OptValue::Num(x)
             }
         };
-        out.push((opt.name.to_string(), value));
+        given.push((opt.name, value));
     }
-    let (ty, dim) = match m.ty {
+    // Defaults, filled once here from the declaration.
+    let mut options = Vec::new();
+    for opt in m.opts {
+        if let Some((_, v)) = given.iter().find(|(n, _)| *n == opt.name) {
+            options.push((opt.name, v.clone()));
+            continue;
+        }
+        match opt.default {
+            OptDefault::Num(x) => options.push((opt.name, OptValue::Num(x))),
+            OptDefault::Bool(b) => options.push((opt.name, OptValue::Bool(b))),
+            _ => {}
+        }
+    }
+    let Some(metric) = Metric::from_call(&decl::Call {
+        name: m.name,
+        options,
+    }) else {
+        diags.push(
+            Diagnostic::error(&codes::EXPR_ARITY, format!("`{name}` needs an argument"))
+                .at(e.span, "missing"),
+        );
+        return Some(None);
+    };
+    let (ty, dim) = match info.ty {
         MetricType::Num(d) => (Type::Num(Shape::Scalar), d),
         MetricType::Bool => (Type::Bool, 0),
     };
     Some(Some(HExpr {
-        kind: HKind::Metric(MetricCall {
-            name: m.name,
-            args: out,
-        }),
+        kind: HKind::Metric(metric),
         ty,
         dim,
         constant: false,

@@ -187,22 +187,9 @@ impl Func {
     }
 }
 
-/// A metric of CHECKS.md, as referenced from a check's `expect`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MetricCall {
-    pub name: &'static str,
-    /// Arguments by name, constant-evaluated; a task argument is `MetricArg::Task`.
-    pub args: Vec<(String, MetricArg)>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum MetricArg {
-    Num(f64),
-    /// A named output or state (`nrmse(out)`).
-    Name(String),
-    /// A task, by index into `Program::tasks` (`accuracy(FlipFlop)`).
-    Task(usize),
-}
+/// A metric of CHECKS.md, as referenced from a check's `expect`: typed, with its options
+/// constant-evaluated and defaults filled (`crate::decl::Metric`).
+pub type MetricCall = crate::decl::Metric;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct HExpr {

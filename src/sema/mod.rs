@@ -4,13 +4,13 @@
 //! Invariant: analysis never stops at the first error. Each item is analysed on its own; an item
 //! with errors is left out of the program, and every diagnostic is returned.
 
+pub mod args;
 mod checks;
 pub mod hir;
 mod items;
 pub mod lower;
 pub mod model;
 mod options;
-pub mod tables;
 mod tasks;
 
 use crate::diag::{codes, Diagnostic};
@@ -18,6 +18,7 @@ use crate::source::{stdlib, Loader, Origin, SourceDb};
 use crate::span::{FileId, Span};
 use crate::syntax::{self, ast};
 pub use model::*;
+pub use options::{DEFAULT_DT, DEFAULT_SEED, DEFAULT_TAU};
 use std::collections::HashMap;
 
 /// The result of analysing a root file and everything it imports.

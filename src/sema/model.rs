@@ -279,44 +279,8 @@ impl Task {
     }
 }
 
-/// An option value, in SI units.
-#[derive(Clone, Debug, PartialEq)]
-pub enum OptValue {
-    Num(f64),
-    Bool(bool),
-    Sym(String),
-    Str(String),
-    Range(f64, f64),
-    Ints(Vec<i64>),
-    Auto,
-    Uniform(f64, f64),
-    Patterns { count: usize, seed: u64 },
-    Axis(String),
-}
-
-/// A method, neuron model or constraint with every option (defaults filled in).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Call {
-    pub name: &'static str,
-    pub options: Vec<(&'static str, OptValue)>,
-    pub span: Span,
-}
-
-impl Call {
-    pub fn get(&self, name: &str) -> Option<&OptValue> {
-        self.options
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v)
-    }
-
-    pub fn num(&self, name: &str) -> Option<f64> {
-        match self.get(name) {
-            Some(OptValue::Num(x)) => Some(*x),
-            _ => None,
-        }
-    }
-}
+pub use crate::decl::{Call, OptValue, Spec};
+use crate::decl::{Constraint, Method, Neuron};
 
 #[derive(Clone, Debug)]
 pub enum Target {
@@ -331,14 +295,14 @@ pub struct Network {
     pub name: String,
     pub span: Span,
     pub target: Target,
-    pub method: Call,
+    pub method: Spec<Method>,
     pub neurons: Option<usize>,
-    pub neuron: Call,
+    pub neuron: Spec<Neuron>,
     /// Design time constant; `None` when not given (`100 ms` for flows, `alpha = 1` for maps).
     pub tau: Option<f64>,
     pub dt: f64,
     pub seed: u64,
-    pub constraints: Vec<Call>,
+    pub constraints: Vec<Spec<Constraint>>,
 }
 
 #[derive(Clone, Debug)]

@@ -5,13 +5,22 @@ use super::hir::*;
 use super::items::{instantiate, Sema};
 use super::lower::{fmt_num, Lower, Scope};
 use super::model::*;
-use super::tables::{self, Entry, Opt, OptDefault, OptKind, Realizes};
 use super::ItemRef;
+use crate::decl::{
+    self, Axis, Constraint, Entry, Method, Neuron, Opt, OptDefault, OptKind, Realizes, Spec,
+};
 use crate::diag::{codes, did_you_mean, Diagnostic};
 use crate::span::{FileId, Span};
 use crate::syntax::ast::{self, ExprKind};
 
 const FIELDS: &[&str] = &["method", "neurons", "neuron", "tau", "dt", "seed"];
+
+/// A network's time step when it gives none.
+pub const DEFAULT_DT: f64 = 1e-3;
+/// A network's design time constant when it gives none (flows and tasks).
+pub const DEFAULT_TAU: f64 = 0.1;
+/// A network's seed when it gives none.
+pub const DEFAULT_SEED: u64 = 0;
 
 impl Sema<'_> {
     pub(crate) fn network(&mut self, file: FileId, n: &ast::Network) -> Option<Network> {
@@ -80,12 +89,12 @@ impl Sema<'_> {
                 e,
                 "method",
                 &codes::NETWORK_UNKNOWN_METHOD,
-                |name| tables::method(name).map(|m| &m.0),
-                tables::METHODS.iter().map(|m| m.0.name),
+                Method::entry,
+                Method::ALL.iter().map(|m| m.name),
             ),
             None => match &target {
-                Some(Target::System(_)) => tables::method("nef").map(|m| (&m.0, None)),
-                Some(Target::Task(_)) => tables::method("reservoir").map(|m| (&m.0, None)),
+                Some(Target::System(_)) => Some((Method::default_for(false), None)),
+                Some(Target::Task(_)) => Some((Method::default_for(true), None)),
                 Some(Target::None) => {
                     self.diags.push(
                         Diagnostic::error(&codes::NETWORK_NO_TARGET, format!("network `{}` realizes nothing", n.name.node))
@@ -100,11 +109,10 @@ impl Sema<'_> {
         let mut method = None;
         if let Some((entry, args)) = method_entry {
             let span = field("method").map_or(n.name.span, |e| e.span);
-            method = self.options(entry, args.unwrap_or(&[]), span, None);
-            let realizes = tables::METHODS
-                .iter()
-                .find(|m| m.0.name == entry.name)
-                .map(|m| m.1);
+            method = self
+                .options(entry, args.unwrap_or(&[]), span, None)
+                .and_then(|c| self.typed(c, span, Method::from_call));
+            let realizes = Method::realizes(entry.name);
             match (&target, realizes) {
                 (Some(Target::None), Some(Realizes::Systems | Realizes::SystemsAndTasks))
                     if field("method").is_some() =>
@@ -154,7 +162,10 @@ impl Sema<'_> {
                 .whole(&scope, e, 1, &codes::CALL_BAD_ARG, "`neurons`")
                 .map(|k| k as usize),
             None => {
-                if method.as_ref().is_some_and(|m: &Call| m.name != "sat") {
+                if method
+                    .as_ref()
+                    .is_some_and(|m: &Spec<Method>| Method::needs_neurons(m.name()))
+                {
                     self.diags.push(
                         Diagnostic::error(
                             &codes::NETWORK_MISSING_NEURONS,
@@ -173,29 +184,37 @@ impl Sema<'_> {
                     e,
                     "neuron",
                     &codes::NETWORK_UNKNOWN_NEURON,
-                    tables::neuron,
-                    tables::NEURONS.iter().map(|m| m.name),
+                    Neuron::entry,
+                    Neuron::ALL.iter().map(|m| m.name),
                 )
-                .and_then(|(entry, args)| self.options(entry, args.unwrap_or(&[]), e.span, None)),
-            None => Some(Call {
-                name: "tanh",
-                options: Vec::new(),
-                span: n.name.span,
-            }),
+                .and_then(|(entry, args)| self.options(entry, args.unwrap_or(&[]), e.span, None))
+                .and_then(|c| self.typed(c, e.span, Neuron::from_call)),
+            None => self
+                .options(Neuron::DEFAULT, &[], n.name.span, None)
+                .and_then(|c| self.typed(c, n.name.span, Neuron::from_call)),
         };
         let tau = match field("tau") {
             Some(e) => Some(self.positive_time(e, "`tau`")?),
-            None => None,
+            // The one place `tau`'s default is chosen: 100 ms for a flow or a task; a map
+            // without `tau` replaces its state every step (leak 1).
+            None => match &target {
+                Some(Target::System(inst))
+                    if self.program.systems[inst.system].kind == TimeKind::Map =>
+                {
+                    None
+                }
+                _ => Some(DEFAULT_TAU),
+            },
         };
         let dt = match field("dt") {
             Some(e) => self.positive_time(e, "`dt`")?,
-            None => 1e-3,
+            None => DEFAULT_DT,
         };
         let seed = match field("seed") {
             Some(e) => self
                 .whole(&scope, e, 0, &codes::CALL_BAD_ARG, "`seed`")
                 .map(|k| k as u64),
-            None => Some(0),
+            None => Some(DEFAULT_SEED),
         };
         // Constraints.
         let inputs: Vec<String> = match &target {
@@ -217,24 +236,33 @@ impl Sema<'_> {
                 e,
                 "constraint",
                 &codes::NETWORK_UNKNOWN_CONSTRAINT,
-                tables::constraint,
-                tables::CONSTRAINTS.iter().map(|m| m.name),
+                Constraint::entry,
+                Constraint::ALL.iter().map(|m| m.name),
             ) else {
                 continue;
             };
-            if let Some(c) = self.options(entry, args.unwrap_or(&[]), e.span, Some(&inputs)) {
-                if let Some(prev) = constraints.iter().find(|p: &&Call| p.name == c.name) {
-                    self.diags.push(
-                        Diagnostic::error(
-                            &codes::NETWORK_DUPLICATE_FIELD,
-                            format!("`{}` is given twice", c.name),
-                        )
-                        .at(c.span, "second")
-                        .at(prev.span, "first"),
-                    );
-                    continue;
-                }
-                if c.name == "space" && c.get("grid").is_none() && c.get("positions").is_none() {
+            let Some(c) = self
+                .options(entry, args.unwrap_or(&[]), e.span, Some(&inputs))
+                .and_then(|c| self.typed(c, e.span, Constraint::from_call))
+            else {
+                continue;
+            };
+            if let Some(prev) = constraints
+                .iter()
+                .find(|p: &&Spec<Constraint>| p.name() == c.name())
+            {
+                self.diags.push(
+                    Diagnostic::error(
+                        &codes::NETWORK_DUPLICATE_FIELD,
+                        format!("`{}` is given twice", c.name()),
+                    )
+                    .at(c.span, "second")
+                    .at(prev.span, "first"),
+                );
+                continue;
+            }
+            if let Constraint::Space(space) = &c.kind {
+                if space.grid.is_none() && space.positions.is_none() {
                     self.diags.push(
                         Diagnostic::error(
                             &codes::CALL_MISSING_ARG,
@@ -245,7 +273,7 @@ impl Sema<'_> {
                     );
                     continue;
                 }
-                if let (Some(OptValue::Ints(g)), Some(k)) = (c.get("grid"), neurons) {
+                if let (Some(g), Some(k)) = (&space.grid, neurons) {
                     let cells: i64 = g.iter().product();
                     if cells as usize != k {
                         self.diags.push(
@@ -258,8 +286,8 @@ impl Sema<'_> {
                         continue;
                     }
                 }
-                constraints.push(c);
             }
+            constraints.push(c);
         }
         // Durations of the task's periods against `dt`.
         if let Some(Target::Task(ti)) = &target {
@@ -280,6 +308,30 @@ impl Sema<'_> {
             seed: seed?,
             constraints,
         })
+    }
+
+    /// The typed value of a checked call. The front end has checked every option against
+    /// its declared kind, so the conversion cannot fail unless a declaration disagrees with
+    /// its own field type (`decl`'s tests rule that out for every default).
+    fn typed<T>(
+        &mut self,
+        call: decl::Call,
+        span: Span,
+        convert: impl Fn(&decl::Call) -> Option<T>,
+    ) -> Option<Spec<T>> {
+        match convert(&call) {
+            Some(kind) => Some(Spec { kind, call, span }),
+            None => {
+                self.diags.push(
+                    Diagnostic::error(
+                        &codes::CALL_BAD_ARG,
+                        format!("an option of `{}` has a value it cannot take", call.name),
+                    )
+                    .at(span, "here"),
+                );
+                None
+            }
+        }
     }
 
     fn positive_time(&mut self, e: &ast::Expr, what: &str) -> Option<f64> {
@@ -580,14 +632,14 @@ impl Sema<'_> {
                 OptDefault::Auto => OptValue::Auto,
                 OptDefault::Range(a, b) => OptValue::Range(a, b),
                 OptDefault::Uniform(a, b) => OptValue::Uniform(a, b),
-                OptDefault::Axis(a) => OptValue::Axis(a.into()),
+                OptDefault::Axis(a) => OptValue::Axis(a),
             };
             options.push((opt.name, v));
         }
+        let _ = span;
         ok.then_some(Call {
             name: entry.name,
             options,
-            span,
         })
     }
 
@@ -764,10 +816,14 @@ impl Sema<'_> {
             },
             OptKind::Axis => match &e.kind {
                 ExprKind::Member(base, m)
-                    if base.as_name() == Some("space")
-                        && matches!(m.node.as_str(), "x" | "y" | "z") =>
+                    if base
+                        .as_name()
+                        .and_then(|b| Axis::from_member(b, &m.node))
+                        .is_some() =>
                 {
-                    Some(OptValue::Axis(m.node.clone()))
+                    base.as_name()
+                        .and_then(|b| Axis::from_member(b, &m.node))
+                        .map(OptValue::Axis)
                 }
                 _ => bad(
                     self,
@@ -778,6 +834,11 @@ impl Sema<'_> {
                     None,
                 ),
             },
+            OptKind::Name | OptKind::Task => bad(
+                self,
+                format!("`{}` is not an option of a network", opt.name),
+                None,
+            ),
             OptKind::Input => {
                 let inputs = inputs.unwrap_or(&[]);
                 match e.as_name() {
@@ -818,8 +879,8 @@ impl Sema<'_> {
                     _ => (None, p.span),
                 };
                 let Some(secs) = value else { continue };
-                let steps = (secs / dt).round();
-                if steps < 1.0 {
+                let steps = crate::time::steps(secs, dt);
+                if steps < 1 {
                     self.diags.push(
                         Diagnostic::error(
                             &codes::TASK_ZERO_STEPS,
@@ -837,7 +898,7 @@ impl Sema<'_> {
                         )
                         .help("make the period longer or `dt` smaller"),
                     );
-                } else if ((secs / dt) - steps).abs() > 1e-9 * (secs / dt) {
+                } else if ((secs / dt) - steps as f64).abs() > 1e-9 * (secs / dt) {
                     self.diags.push(
                         Diagnostic::warning(
                             &codes::UNITS_OFF_GRID,

@@ -240,16 +240,16 @@ pub fn generate(task: &Task, dt: f64, seed: u64, stream: &str) -> Result<Trials,
                             task.name, p.name
                         ));
                     }
-                    let steps = (secs / dt).round();
-                    if steps < 1.0 {
+                    let steps = crate::time::steps(secs, dt);
+                    if steps < 1 {
                         return Err(format!(
                             "task `{}`, trial `{name}`: period `{}` lasts {secs} s, less than \
                              half a step of {dt} s",
                             task.name, p.name
                         ));
                     }
-                    periods.push((p.name.clone(), at, at + steps as usize));
-                    at += steps as usize;
+                    periods.push((p.name.clone(), at, at + steps));
+                    at += steps;
                 }
                 let steps = at;
                 // Inputs, sampled at each step's midpoint, with their noise.
@@ -283,7 +283,7 @@ pub fn generate(task: &Task, dt: f64, seed: u64, stream: &str) -> Result<Trials,
                         }
                     }
                     for (x, (base, width, code)) in p.expects.iter().zip(&pc.expects) {
-                        let first = start + ((x.after / dt) - 1e-9).ceil().max(0.0) as usize;
+                        let first = start + crate::time::steps_at_least(x.after, dt);
                         let first = first.min(end);
                         let mut target = Vec::with_capacity((end - first) * width);
                         let mut out = vec![0.0; code.n_outputs()];

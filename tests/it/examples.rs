@@ -94,13 +94,19 @@ fn semantic_model_holds_si_values() {
     let osc = p.network("osc").expect("osc");
     assert_eq!(osc.tau, Some(0.05));
     assert_eq!(osc.dt, 1e-3);
-    assert_eq!(osc.neuron.num("tau_rc"), Some(0.02));
+    let rnnc::decl::Neuron::Lif(lif) = &osc.neuron.kind else {
+        panic!("osc runs lif units: {:?}", osc.neuron.kind)
+    };
+    assert_eq!(lif.tau_rc, 0.02);
     let dale = osc
         .constraints
         .iter()
-        .find(|c| c.name == "dale")
+        .find_map(|c| match &c.kind {
+            rnnc::decl::Constraint::Dale(d) => Some(d),
+            _ => None,
+        })
         .expect("dale");
-    assert_eq!(dale.num("excitatory"), Some(0.8));
+    assert_eq!(dale.excitatory, 0.8);
     let Some(rnnc::sema::Target::System(inst)) = Some(&osc.target) else {
         unreachable!()
     };
@@ -108,7 +114,10 @@ fn semantic_model_holds_si_values() {
     let lorenz = p.system("Lorenz").expect("Lorenz");
     assert_eq!(lorenz.params[2].default.as_f64(), Some(8.0 / 3.0));
     let integ = p.network("integ").expect("integ");
-    assert_eq!(integ.method.num("reg"), Some(1e-3));
+    let rnnc::decl::Method::Nef(nef) = &integ.method.kind else {
+        panic!("integ is nef")
+    };
+    assert_eq!(nef.reg, 1e-3);
     let pd = p.task("PerceptualDecision").expect("task");
     assert_eq!(pd.repeats, 8);
     assert_eq!(pd.trials[0].periods.len(), 4);

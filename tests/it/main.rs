@@ -4,7 +4,9 @@
 mod build_errors;
 mod check;
 mod cli;
+mod cli_golden;
 mod constraints;
+mod decl;
 mod examples;
 mod examples_run;
 mod feedback;

@@ -399,7 +399,8 @@ fn divergent_drive_starts_are_dropped() {
     let src = src.replace("init x = 0", "init x = 1.4");
     let an = driver::analyze_text(&mut db, &FsLoader, "u.rnn", &src);
     let e = methods::build(&an.program, 0).err().unwrap();
-    assert!(e.0.contains("from `init` is not finite"), "{e:?}");
+    assert!(e.message.contains("from `init` is not finite"), "{e:?}");
+    assert_eq!(e.code.name, "rnnc::build::failed");
 }
 
 /// Drive mode trains on the system's inputs too (smooth noise over their ranges): a

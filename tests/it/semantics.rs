@@ -119,12 +119,13 @@ fn overrides_reinstantiate_domains_and_init() {
 fn defaults_fill_every_option() {
     let a = analyze("system D { state x in [-1.5, 1.5]\n dx/dt = x - x^3 }\nnetwork r for D { method = reservoir(mode = compile)\n neurons = 100 }");
     let m = &a.program.networks[0].method;
-    assert_eq!(m.options.len(), 12);
-    assert_eq!(m.num("washout"), Some(10.0));
-    assert_eq!(
-        m.get("mode"),
-        Some(&rnnc::sema::OptValue::Sym("compile".into()))
-    );
+    assert_eq!(m.call.options.len(), 12);
+    let rnnc::decl::Method::Reservoir(r) = &m.kind else {
+        panic!("a reservoir")
+    };
+    assert_eq!(r.washout, 10.0);
+    assert_eq!(r.mode, rnnc::decl::ReservoirMode::Compile);
+    assert_eq!(r.starts, 4);
 }
 
 #[test]

@@ -67,12 +67,16 @@ fn golden_diagnostics() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Every diagnostic code has at least one golden case.
+/// Every diagnostic code has at least one golden case (here or in `tests/cli/`).
 #[test]
 fn every_code_is_covered() {
     let mut covered = BTreeSet::new();
     for path in cases() {
         covered.extend(expected(&path));
+    }
+    // The back end's codes have their golden cases on the command line (`tests/cli/`).
+    for path in crate::cli_golden::cases() {
+        covered.extend(crate::cli_golden::header(&path).1);
     }
     let missing: Vec<&str> = codes::ALL
         .iter()

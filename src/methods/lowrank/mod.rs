@@ -144,8 +144,8 @@ pub fn build(
 
     // Teacher forcing along exact trajectories from starts spread over the domain.
     let starts = crate::methods::nef::spread_ball(64, d, &mut rng);
-    let steps = ((10.0 * tau / dt).ceil() as usize).max(20);
-    let skip = (2.0 * tau / dt).ceil() as usize;
+    let steps = crate::time::steps_at_least(10.0 * tau, dt).max(20);
+    let skip = crate::time::steps_at_least(2.0 * tau, dt);
     let substeps = crate::methods::latent::substeps(dt, lat.rate_bound());
     let mut ev = lat.evaluator();
     let u0 = vec![0.0; k];

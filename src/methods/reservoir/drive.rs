@@ -61,9 +61,9 @@ pub fn system(
     let crate::methods::Setup { n, dt, tau, seed } = setup;
     let (d, k) = (lat.d, lat.k);
     let n_out = lat.n_outputs();
-    let washout = (opts.washout / dt).round() as usize;
+    let washout = crate::time::steps(opts.washout, dt);
     let starts = opts.starts.max(1);
-    let per_start = ((opts.train / dt).round() as usize / starts).max(2);
+    let per_start = (crate::time::steps(opts.train, dt) / starts).max(2);
     let total = washout + per_start;
     // The exact trajectories (states, outputs, inputs per step: small; the reservoir states
     // are streamed): the first from `init`, the others from points spread over the domain;
@@ -270,7 +270,7 @@ pub fn task(
     let k = first.inputs.len();
     let mut sets = vec![first];
     let per_set: usize = sets[0].trials.iter().map(|t| t.steps).sum();
-    let wanted = (opts.train / dt).round() as usize;
+    let wanted = crate::time::steps(opts.train, dt);
     let mut rep = 1;
     while rep * per_set < wanted && rep < 64 {
         let next = crate::task::generate(task, dt, seed, &format!("training trials {rep}"))?;

@@ -12,47 +12,10 @@ pub mod drive;
 use crate::net::sparse::Csr;
 use crate::net::{Form, Net, Phi, Recurrent};
 use crate::rng::Rng;
-use crate::sema::model::{Call, OptValue};
 use faer::Mat;
 
-/// The method's options with their defaults (`sema::tables`).
-#[derive(Clone, Debug)]
-pub struct Options {
-    pub compile: bool,
-    pub spectral_radius: f64,
-    pub density: f64,
-    pub input_scale: f64,
-    pub bias: f64,
-    pub ridge: f64,
-    pub washout: f64,
-    pub train: f64,
-    pub feedback: bool,
-    pub degree: usize,
-    /// Compile one block per state, wired by `b_i W_j`.
-    pub blocks: bool,
-    /// Drive mode, systems: how many trajectories (initial conditions) share `train`.
-    pub starts: usize,
-}
-
-impl Options {
-    pub fn from_call(c: &Call) -> Options {
-        let num = |k: &str, d: f64| c.num(k).unwrap_or(d);
-        Options {
-            compile: matches!(c.get("mode"), Some(OptValue::Sym(s)) if s == "compile"),
-            spectral_radius: num("spectral_radius", 0.9),
-            density: num("density", 0.1),
-            input_scale: num("input_scale", 0.1),
-            bias: num("bias", 0.5),
-            ridge: num("ridge", 1e-7),
-            washout: num("washout", 10.0),
-            train: num("train", 200.0),
-            feedback: c.get("feedback") == Some(&OptValue::Bool(true)),
-            degree: num("degree", 3.0) as usize,
-            blocks: c.get("blocks") == Some(&OptValue::Bool(true)),
-            starts: num("starts", 4.0) as usize,
-        }
-    }
-}
+/// The method's options, typed, with their defaults (`decl::Reservoir`).
+pub type Options = crate::decl::Reservoir;
 
 /// A random sparse matrix: each entry kept with probability `density`, N(0, 1) scaled so the
 /// circular law puts its spectral radius at `radius` (`radius / sqrt(N density)`; within a few
