@@ -30,6 +30,7 @@ pub mod net;
 pub mod npz;
 pub mod ode;
 pub mod progress;
+pub mod reference;
 pub mod repl;
 pub mod rng;
 pub mod sema;

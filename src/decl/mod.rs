@@ -470,7 +470,8 @@ declare! {
     Nef = "nef" {
         /// Ridge regularization of the decoders, relative to the largest activity squared.
         reg: f64 = K::Num(0), D::Num(1e-3);
-        /// Evaluation points for the decoders (`auto`: max(2N, 1000) and more for d > 1).
+        /// Evaluation points for the decoders (`auto`: `max(clip(500 d, 750, 2500), 2N)` for a
+        /// represented dimension d).
         eval_points: Option<usize> = K::AutoInt, D::Auto;
         /// Distribution of the intercepts along each neuron's encoder.
         intercepts: (f64, f64) = K::Dist, D::Uniform(-1.0, 0.9);
@@ -484,7 +485,8 @@ declare! {
     /// Low-rank connectivity: `W_rec = bulk chi + M L^T / N`, loadings fitted by teacher
     /// forcing to the exact discrete flow.
     Lowrank = "lowrank" {
-        /// Rank of the structured part (`auto`: the system's dimension d; only d is built).
+        /// Rank of the structured part: `auto` is the system's dimension d, the only rank built
+        /// today (another value is an error).
         rank: Option<usize> = K::AutoInt, D::Auto;
         /// Strength of the random bulk `chi` (its spectral radius).
         bulk: f64 = K::Num(0), D::Num(0.0);
@@ -510,7 +512,7 @@ declare! {
         bias: f64 = K::Num(0), D::Num(0.5);
         /// Ridge regularization of the readout.
         ridge: f64 = K::Num(0), D::Num(1e-7);
-        /// Driven time discarded before fitting.
+        /// Driven time discarded before fitting, at the start of each start's trajectory.
         washout: f64 = K::Num(1), D::Num(10.0);
         /// Driven time fitted (shared by the starts).
         train: f64 = K::Num(1), D::Num(200.0);
@@ -528,9 +530,9 @@ declare! {
 declare! {
     /// A Hopfield memory whose attractors are stored patterns (not implemented yet).
     Hopfield = "hopfield" {
-        /// The learning rule.
+        /// The learning rule that stores the patterns.
         rule: HopfieldRule = K::Sym(HopfieldRule::NAMES), D::Sym(HopfieldRule::Hebb.name());
-        /// The stored patterns.
+        /// The patterns to store (`random_patterns(n, seed = s)`).
         patterns: Patterns = K::Patterns, D::Required;
     }
 }
@@ -733,7 +735,7 @@ declare! {
         from: f64 = K::Num(1), D::Required;
         /// Time constant at the end of the axis.
         to: f64 = K::Num(1), D::Required;
-        /// The axis.
+        /// The axis of the positions along which the time constants grow.
         along: Axis = K::Axis, D::Axis(Axis::X);
     }
 }
@@ -811,7 +813,8 @@ declare! {
     AttractorDistance = "attractor_distance" {}
 }
 declare! {
-    /// The largest Lyapunov exponent of the network, from QR steps along the last run.
+    /// The largest Lyapunov exponent of the network (per second), by QR steps along the most
+    /// recent simulation, or a zero-input run when there is none.
     LyapunovMax = "lyapunov_max" {}
 }
 declare! {
@@ -830,7 +833,8 @@ declare! {
     StableFixedPoints = "stable_fixed_points" {}
 }
 declare! {
-    /// Error of the latent vector field the weights implement, relative to the system's.
+    /// RMS error (per second) of the latent one-step map the weights implement against the
+    /// system's exact flow over one step, at 1000 seeded points of the domain, divided by dt.
     VectorFieldError = "vector_field_error" {}
 }
 declare! {
@@ -864,7 +868,7 @@ declare! {
 declare! {
     /// Fraction of the task's check trials the network passes.
     Accuracy = "accuracy" {
-        /// The task.
+        /// The task whose check trials are scored (`accuracy(FlipFlop)`).
         task: TaskRef = K::Task, D::Required;
     }
 }
@@ -880,11 +884,12 @@ declare! {
     Solved = "solved" {}
 }
 declare! {
-    /// Distance between two driven copies of the open loop started apart (synchronization).
+    /// Distance between two copies of the open loop driven by the most recent simulation from
+    /// different starts (synchronization; networks with `W_fb`).
     SyncError = "sync_error" {}
 }
 declare! {
-    /// Mean rate of the units over the last run.
+    /// Mean rate of the units over the most recent simulation (replayed).
     MeanRate = "mean_rate" {}
 }
 declare! {

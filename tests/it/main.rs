@@ -18,6 +18,7 @@ mod lyapunov;
 mod memory;
 mod nef;
 mod npz;
+mod reference;
 mod reservoir;
 mod robustness;
 mod semantics;
