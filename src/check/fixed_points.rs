@@ -63,7 +63,7 @@ pub fn find(
     };
     let mut found: Vec<FixedPoint> = Vec::new();
     let mut lu = None;
-    progress.begin("fixed points (Newton starts)", all.len() as u64);
+    let _bar = crate::progress::start(progress, "fixed points (Newton starts)", all.len() as u64);
     for (done, x0) in all.into_iter().enumerate() {
         progress.advance(done as u64);
         let root = match (&net.w_rec, &dense) {
@@ -103,7 +103,6 @@ pub fn find(
         let stable = stable(net, dense.as_ref(), &c, &x)?;
         found.push(FixedPoint { x, z, stable });
     }
-    progress.end();
     Ok(found)
 }
 

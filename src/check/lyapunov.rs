@@ -17,7 +17,7 @@ pub fn spectrum(
     input: &dyn Fn(usize, &mut [f64]),
     progress: &dyn crate::progress::Progress,
 ) -> Vec<f64> {
-    progress.begin("Lyapunov spectrum (QR steps)", steps as u64);
+    let _bar = crate::progress::start(progress, "Lyapunov spectrum (QR steps)", steps as u64);
     let n = net.n();
     let k = k.clamp(1, n);
     let mut q = Mat::<f64>::from_fn(n, k, |i, j| {
@@ -90,7 +90,6 @@ pub fn spectrum(
         }
         stepper.step(&u);
     }
-    progress.end();
     let span = (steps.saturating_sub(skip)).max(1) as f64 * net.dt;
     sums.iter().map(|s| s / span).collect()
 }

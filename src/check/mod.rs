@@ -849,8 +849,7 @@ fn attractor_distance(cx: &Context, tr: &Trace) -> Result<f64, String> {
     let mut log_growth = 0.0;
     let mut fm = lat.evaluator();
     let (mut za, mut zb) = (vec![0.0; d], vec![0.0; d]);
-    cx.progress
-        .begin("the system's long run (steps)", steps as u64);
+    let _bar = crate::progress::start(cx.progress, "the system's long run (steps)", steps as u64);
     for t in 0..steps {
         if t % 1024 == 0 {
             cx.progress.advance(t as u64);
@@ -897,7 +896,6 @@ fn attractor_distance(cx: &Context, tr: &Trace) -> Result<f64, String> {
         }
         total += (ma - mb).abs() / sigma + (sa / sigma - 1.0).abs() + wasserstein1(&a, b) / sigma;
     }
-    cx.progress.end();
     let system = log_growth / ((steps - steps / 10) as f64 * net.dt);
     if system > CHAOTIC {
         let network = lyapunov(cx, 1, None)?;

@@ -53,7 +53,7 @@ pub fn relaxation_times(
             base.advance();
         }
     }
-    progress.begin("relaxation times (units)", units.len() as u64);
+    let _bar = crate::progress::start(progress, "relaxation times (units)", units.len() as u64);
     let mut times = Vec::with_capacity(units.len());
     // Chunks in parallel, progress between them (the hook is not shared across threads).
     for chunk in units.chunks(16) {
@@ -83,7 +83,6 @@ pub fn relaxation_times(
             None
         }));
     }
-    progress.end();
     Ok(times)
 }
 

@@ -386,6 +386,7 @@ pub fn run(
     progress: &dyn crate::progress::Progress,
 ) -> Result<Vec<Vec<f64>>, String> {
     let (in_cols, out_rows) = channels(net, trials)?;
+    let _bar = crate::progress::start(progress, "task trials", trials.trials.len() as u64);
     let (k, m) = (trials.inputs.len(), trials.outputs.len());
     let mut outputs: Vec<Vec<f64>> = trials
         .trials
@@ -432,7 +433,6 @@ pub fn run(
         )
         .map_err(|d| format!("task `{}`: {d}", trials.task))?;
     }
-    progress.end();
     Ok(outputs)
 }
 
