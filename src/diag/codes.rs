@@ -60,7 +60,8 @@ opening bracket.";
     SYNTAX_BAD_FLOW = "rnnc::syntax::bad_flow", "an equation that is neither `dx/dt = ...` nor `next x = ...`",
 "Inside a system, an equation is a flow `d<name>/dt = expr` (continuous time) or a map
 `next <name> = expr` (discrete time). The leading `d` is stripped once: the state `d` has the
-flow `dd/dt`. A vector state `q[2]` has one flow `dq/dt = [...]`, never one per component.";
+flow `dd/dt`. A vector state `q[2]` has one flow `dq/dt = [...]`, never one per component.
+An equation is written with `=`: `dx/dt == -x` is a comparison, which a system cannot hold.";
     UNITS_UNKNOWN = "rnnc::units::unknown", "an unknown unit after a number",
 "An identifier right after a number literal is its unit. The units are `s`, `ms`, `us` (time),
 `Hz` (per second) and `%`. Units are case-sensitive. If you meant a product, write `*`
