@@ -215,6 +215,21 @@ accuracy(Task), recall(noise = p), solved, sync_error, mean_rate, timescale_grad
     CHECK_BAD_SIMULATE = "rnnc::check::bad_simulate", "a `simulate` line that does not fit its network",
 "`simulate T from state = v with input = expr`: `from` names states of the network's system,
 `with` names its inputs, each at most once, and `from`/`with` appear at most once each.";
+    TASK_AFTER_PAST_END = "rnnc::task::after_past_end", "an `expect ... after d` that starts when its period is over",
+"`after d` delays an expectation by `d` from the start of its own period (not of the trial):
+the rule holds from step `ceil(d / dt)` to the period's last step. When `d` is at least the
+period's duration, that range is empty, so the expectation constrains nothing: a reservoir
+has no sample to fit the output on and `accuracy` cannot judge it.
+
+When the duration is a constant this is an error. When it varies per trial (a `vary` or
+`draw` name, or a distribution), it is a warning if even the longest possible duration is
+too short, since then no trial ever checks the expectation.
+
+Shorten the delay, lengthen the period, or move the `expect` into the period where the
+output should hold:
+
+    period delay 500 ms { }
+    period respond 300 ms { expect y = 1 within 0.2 after 100 ms }";
 }
 
 #[cfg(test)]
