@@ -34,7 +34,12 @@ codes! {
     LEX_INVALID_CHAR = "rnnc::lex::invalid_char", "a character that starts no token",
 "The lexer met a character that begins no token of the language. Identifiers are ASCII
 letters, digits and `_`; operators are `+ - * / ^ @ < <= > >= == != = ~ .. , ; . ( ) [ ] { }`.
-Remove the character or put it inside a string or a comment.";
+Remove the character or put it inside a string or a comment.
+
+Names and units are ASCII too. A Greek letter is written by its name (`τ` is `tau`, `α` is
+`alpha`, `Δ` is `Delta`) and the micro sign of a unit is `u` (`µs` is `us`); the error says
+the ASCII spelling, and the rest of the file is read with it, so a name used in several
+places is reported once.";
     LEX_UNTERMINATED_STRING = "rnnc::lex::unterminated_string", "a string without its closing quote",
 "A string starts with `\"` and must end with `\"` on the same line. Close it.";
     LEX_UNTERMINATED_COMMENT = "rnnc::lex::unterminated_comment", "a block comment without `*/`",
