@@ -236,7 +236,13 @@ impl<'l> Session<'l> {
                     -1 => " Hz".into(),
                     d => format!(" ({})", dim_name(d)),
                 };
-                Reply::ok(format!("{}{unit}", show(&v)))
+                let mut text = format!("{}{unit}", show(&v));
+                // Warnings too, as a file would get them (`1/2 ms` is 500 Hz, not 0.5 ms).
+                if !diags.is_empty() {
+                    text.push('\n');
+                    text.push_str(render_all(&db, &diags, self.style).trim_end());
+                }
+                Reply::ok(text)
             }
             _ => Reply::err(render_all(&db, &diags, self.style)),
         }
@@ -291,6 +297,42 @@ mod tests {
         assert_eq!(s.eval("70%").text, "0.7");
         assert_eq!(s.eval("[[1, 2], [3, 4]] @ [1, 1]").text, "[3, 7]");
         assert!(s.eval("1 s + 2").error);
+    }
+
+    #[test]
+    fn expressions_warn_like_files() {
+        let l = MemLoader::default();
+        let mut s = Session::new(&l, Style::Plain);
+        let r = s.eval("1/2 ms");
+        assert!(!r.error, "{}", r.text);
+        assert!(r.text.starts_with("500 Hz\n"), "{}", r.text);
+        assert!(r.text.contains(codes::UNITS_AMBIGUOUS.name), "{}", r.text);
+        insta::assert_snapshot!(r.text, @r"
+        500 Hz
+        rnnc::units::ambiguous
+
+          ⚠ `ms` binds to `2` only
+           ╭─[<repl>:1:3]
+         1 │ 1/2 ms
+           ·   ──┬─
+           ·     ╰── this is `(2 ms)`
+           ╰────
+          help: write `/ (2 ms)` to say so, or put the unit on the whole value
+        ");
+        // The same expression in a file gets the same warning.
+        let mut db = SourceDb::new();
+        let a = driver::analyze_text(
+            &mut db,
+            &l,
+            "f.rnn",
+            "system S(f = 1/2 ms) { state x in [-1, 1]\n dx/dt = -x }",
+        );
+        assert!(a
+            .diagnostics
+            .iter()
+            .any(|d| d.code == &codes::UNITS_AMBIGUOUS));
+        // Silenced as the warning says: no warning.
+        assert_eq!(s.eval("1 / (2 ms)").text, "500 Hz");
     }
 
     #[test]

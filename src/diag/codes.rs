@@ -34,7 +34,12 @@ codes! {
     LEX_INVALID_CHAR = "rnnc::lex::invalid_char", "a character that starts no token",
 "The lexer met a character that begins no token of the language. Identifiers are ASCII
 letters, digits and `_`; operators are `+ - * / ^ @ < <= > >= == != = ~ .. , ; . ( ) [ ] { }`.
-Remove the character or put it inside a string or a comment.";
+Remove the character or put it inside a string or a comment.
+
+Names and units are ASCII too. A Greek letter is written by its name (`τ` is `tau`, `α` is
+`alpha`, `Δ` is `Delta`) and the micro sign of a unit is `u` (`µs` is `us`); the error says
+the ASCII spelling, and the rest of the file is read with it, so a name used in several
+places is reported once.";
     LEX_UNTERMINATED_STRING = "rnnc::lex::unterminated_string", "a string without its closing quote",
 "A string starts with `\"` and must end with `\"` on the same line. Close it.";
     LEX_UNTERMINATED_COMMENT = "rnnc::lex::unterminated_comment", "a block comment without `*/`",
@@ -60,7 +65,8 @@ opening bracket.";
     SYNTAX_BAD_FLOW = "rnnc::syntax::bad_flow", "an equation that is neither `dx/dt = ...` nor `next x = ...`",
 "Inside a system, an equation is a flow `d<name>/dt = expr` (continuous time) or a map
 `next <name> = expr` (discrete time). The leading `d` is stripped once: the state `d` has the
-flow `dd/dt`. A vector state `q[2]` has one flow `dq/dt = [...]`, never one per component.";
+flow `dd/dt`. A vector state `q[2]` has one flow `dq/dt = [...]`, never one per component.
+An equation is written with `=`: `dx/dt == -x` is a comparison, which a system cannot hold.";
     UNITS_UNKNOWN = "rnnc::units::unknown", "an unknown unit after a number",
 "An identifier right after a number literal is its unit. The units are `s`, `ms`, `us` (time),
 `Hz` (per second) and `%`. Units are case-sensitive. If you meant a product, write `*`
@@ -291,6 +297,21 @@ accuracy(Task), recall(noise = p), solved, sync_error, mean_rate, timescale_grad
     CHECK_BAD_SIMULATE = "rnnc::check::bad_simulate", "a `simulate` line that does not fit its network",
 "`simulate T from state = v with input = expr`: `from` names states of the network's system,
 `with` names its inputs, each at most once, and `from`/`with` appear at most once each.";
+    TASK_AFTER_PAST_END = "rnnc::task::after_past_end", "an `expect ... after d` that starts when its period is over",
+"`after d` delays an expectation by `d` from the start of its own period (not of the trial):
+the rule holds from step `ceil(d / dt)` to the period's last step. When `d` is at least the
+period's duration, that range is empty, so the expectation constrains nothing: a reservoir
+has no sample to fit the output on and `accuracy` cannot judge it.
+
+When the duration is a constant this is an error. When it varies per trial (a `vary` or
+`draw` name, or a distribution), it is a warning if even the longest possible duration is
+too short, since then no trial ever checks the expectation.
+
+Shorten the delay, lengthen the period, or move the `expect` into the period where the
+output should hold:
+
+    period delay 500 ms { }
+    period respond 300 ms { expect y = 1 within 0.2 after 100 ms }";
 }
 
 #[cfg(test)]

@@ -260,7 +260,14 @@ impl Sema<'_> {
                 _ => None,
             })
             .collect();
-        let hook = move |e: &ast::Expr, diags: &mut Vec<Diagnostic>| metric(e, &tasks, diags);
+        // Items defined with errors: `accuracy(T)` of a broken task says nothing more.
+        let broken: Vec<String> = visible
+            .iter()
+            .filter(|(_, d)| d.item == ItemRef::Broken)
+            .map(|(n, _)| n.clone())
+            .collect();
+        let hook =
+            move |e: &ast::Expr, diags: &mut Vec<Diagnostic>| metric(e, &tasks, &broken, diags);
         let scope = Scope {
             metrics: Some(&hook),
             ..Scope::default()
@@ -284,10 +291,12 @@ impl Sema<'_> {
     }
 }
 
-/// Resolves a metric name or call; `None` when `e` is not about metrics at all.
+/// Resolves a metric name or call; `None` when `e` is not about metrics at all. `broken`
+/// are items defined with errors (already reported): naming one is silently an error.
 fn metric(
     e: &ast::Expr,
     tasks: &[(String, usize)],
+    broken: &[String],
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Option<HExpr>> {
     let (head, args) = match &e.kind {
@@ -349,6 +358,8 @@ fn metric(
         let value = match (opt.kind, a.value.as_name()) {
             (OptKind::Task, Some(n)) => match tasks.iter().find(|(t, _)| t == n) {
                 Some((_, i)) => OptValue::Task(*i),
+                // A task defined with errors: its diagnostics said it all.
+                None if broken.iter().any(|b| b == n) => return Some(None),
                 None => {
                     let mut d = Diagnostic::error(&codes::NAME_UNKNOWN, format!("no task `{n}`"))
                         .at(a.value.span, format!("`{name}` needs a task"));
@@ -456,4 +467,33 @@ fn metric(
         bare: false,
         span: e.span,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::driver;
+    use crate::source::{MemLoader, SourceDb};
+
+    fn codes(src: &str) -> Vec<&'static str> {
+        let mut db = SourceDb::new();
+        let a = driver::analyze_text(&mut db, &MemLoader::default(), "test.rnn", src);
+        a.diagnostics.iter().map(|d| d.code.name).collect()
+    }
+
+    const TASK: &str = "task T {\n input cue\n output y\n trial {\n \
+        period a 100 ms { cue = 1 }\n period b 100 ms { expect y = 1 within 0.2 } } }\n\
+        network n for T { neurons = 100 }\n";
+
+    #[test]
+    fn accuracy_of_a_broken_task_is_silent() {
+        let broken = TASK.replace("cue = 1", "cues = 1");
+        let src = format!("{broken}check n {{ expect accuracy(T) > 90% }}\n");
+        assert_eq!(codes(&src), ["rnnc::task::not_input"]);
+    }
+
+    #[test]
+    fn accuracy_of_an_unknown_task_is_reported() {
+        let src = format!("{TASK}check n {{ expect accuracy(Task) > 90% }}\n");
+        assert_eq!(codes(&src), ["rnnc::name::unknown"]);
+    }
 }

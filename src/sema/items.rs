@@ -53,7 +53,20 @@ impl Sema<'_> {
         }
         // Imported names: each import's own definitions, not re-exported.
         let mut visible = own.clone();
-        for (imported, span) in imports {
+        // A mistyped import analysed as its suggestion (`super::suggested_import`) already
+        // has its error: its names come last and give way silently on a clash.
+        let soft: Vec<Span> = module
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                ast::Item::Import(imp) if super::suggested_import(imp).is_some() => Some(imp.span),
+                _ => None,
+            })
+            .collect();
+        let mut imports = imports.to_vec();
+        imports.sort_by_key(|(_, span)| soft.contains(span));
+        for (imported, span) in &imports {
+            let soft = soft.contains(span);
             let theirs: Vec<(String, Def)> = self
                 .scopes
                 .get(imported)
@@ -68,7 +81,7 @@ impl Sema<'_> {
             theirs.sort_by_key(|(_, d)| d.span.start);
             for (name, def) in theirs {
                 match visible.get(&name) {
-                    Some(prev) if prev.span == def.span => {}
+                    Some(prev) if prev.span == def.span || soft => {}
                     Some(prev) => {
                         let prev = *prev;
                         let mut d = Diagnostic::error(

@@ -329,6 +329,10 @@ impl Lower<'_, '_> {
                     .help(format!("write `{n}(...)`")),
             );
         }
+        if !n.is_ascii() {
+            // The lexer reported the non-ASCII letters and has no ASCII spelling for them.
+            return None;
+        }
         let candidates: Vec<&str> = self
             .scope
             .names

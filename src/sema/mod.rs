@@ -151,24 +151,37 @@ fn resolve_import(
                 ["std", name] => stdlib::get(name).map(|text| (name.to_string(), text)),
                 _ => None,
             };
-            match module {
-                Some((name, text)) => Some(db.add(Origin::Std(name), text.to_string())),
+            if let Some((name, text)) = module {
+                return Some(db.add(Origin::Std(name), text.to_string()));
+            }
+            let d = Diagnostic::error(
+                &codes::IMPORT_NOT_FOUND,
+                format!("no module `{}`", names.join(".")),
+            )
+            .at(
+                match parts.as_slice() {
+                    [std, name] if std.node == "std" => name.span,
+                    _ => imp.span,
+                },
+                "not a standard library module",
+            );
+            match suggested_import(imp) {
+                // Recover as if the suggestion had been written, so that the names it
+                // defines do not each report "unknown" (one mistake, one diagnostic).
+                Some(name) => {
+                    diags.push(d.help(format!("did you mean `std.{name}`?")));
+                    let text = stdlib::get(name)?;
+                    Some(db.add(Origin::Std(name.to_string()), text.to_string()))
+                }
                 None => {
                     let known: Vec<String> = stdlib::MODULES
                         .iter()
                         .map(|(n, _)| format!("std.{n}"))
                         .collect();
-                    diags.push(
-                        Diagnostic::error(
-                            &codes::IMPORT_NOT_FOUND,
-                            format!("no module `{}`", names.join(".")),
-                        )
-                        .at(imp.span, "not a standard library module")
-                        .help(format!(
-                            "the standard library has {}; import a file with `import \"path.rnn\"`",
-                            known.join(", ")
-                        )),
-                    );
+                    diags.push(d.help(format!(
+                        "the standard library has {}; import a file with `import \"path.rnn\"`",
+                        known.join(", ")
+                    )));
                     None
                 }
             }
@@ -201,6 +214,22 @@ fn resolve_import(
             }
         }
     }
+}
+
+/// The standard module a mistyped `import std.NAME` most likely means (`std.system`,
+/// `std.sytems` -> `systems`); `None` when the path names a module or nothing close to one.
+/// Such an import reports its error and is then analysed as the suggestion, whose names
+/// never clash with local ones (see `items::Sema::module`).
+pub(crate) fn suggested_import(imp: &ast::Import) -> Option<&'static str> {
+    let ast::ImportPath::Std(parts) = &imp.path else {
+        return None;
+    };
+    let names: Vec<&str> = parts.iter().map(|p| p.node.as_str()).collect();
+    let wanted = match names.as_slice() {
+        ["std", name] if stdlib::get(name).is_none() => *name,
+        _ => return None,
+    };
+    crate::diag::did_you_mean(wanted, stdlib::MODULES.iter().map(|(n, _)| *n))
 }
 
 /// `line:column` (1-based) of a span's start, for messages that point into another file.

@@ -129,7 +129,7 @@ impl Sema<'_> {
             }
             let mut periods = Vec::new();
             for p in &tr.periods {
-                if let Some(p) = self.period(&names, &lookup, &inputs, &outputs, p) {
+                if let Some(p) = self.period(&names, &lookup, &inputs, &outputs, &locals, p) {
                     periods.push(p);
                 }
             }
@@ -274,10 +274,12 @@ impl Sema<'_> {
         lookup: &dyn Fn(usize) -> Option<Value>,
         inputs: &[Channel],
         outputs: &[Channel],
+        locals: &[Local],
         p: &ast::Period,
     ) -> Option<Period> {
         let errors_before = self.error_count();
         // Durations: a time, a drawn name, or a distribution.
+        let mut constant = None;
         let dscope = Scope {
             names: names.to_vec(),
             params: lookup,
@@ -310,6 +312,7 @@ impl Sema<'_> {
                 .expect_dim(&h, 1, "a period's duration")?;
                 if h.constant {
                     let v = self.eval(&dscope, &h)?;
+                    constant = v.as_f64();
                     if v.as_f64().is_some_and(|x| x <= 0.0) {
                         self.diags.push(
                             Diagnostic::error(
@@ -323,6 +326,19 @@ impl Sema<'_> {
                 }
                 Duration::Expr(h)
             }
+        };
+        // The longest the period can last, and whether that is its only duration.
+        let longest = match (&duration, constant) {
+            (_, Some(x)) => Some((x, true)),
+            (Duration::Dist(d), _) => dist_max(d).map(|x| (x, false)),
+            (Duration::Expr(h), None) => match h.kind {
+                HKind::Var(Var::Local(i)) => locals.get(i).and_then(|l| match &l.kind {
+                    LocalKind::Vary(xs) => xs.iter().copied().reduce(f64::max),
+                    LocalKind::Draw(d) => dist_max(d),
+                }),
+                _ => None,
+            }
+            .map(|x| (x, false)),
         };
         let scope = Scope {
             names: names.to_vec(),
@@ -381,6 +397,9 @@ impl Sema<'_> {
                 }
                 ast::PeriodStmt::Expect(x) => {
                     if let Some(e) = self.period_expect(&scope, outputs, x) {
+                        if let (Some(a), Some(longest)) = (&x.after, longest) {
+                            self.after_past_end(p, x, a, e.after, longest);
+                        }
                         expects.push(e);
                     }
                 }
@@ -530,6 +549,52 @@ impl Sema<'_> {
         })
     }
 
+    /// `expect ... after d` in a period that is over by then: an error when the period's
+    /// duration is a constant, a warning when even its longest possible duration is over.
+    fn after_past_end(
+        &mut self,
+        p: &ast::Period,
+        x: &ast::Expect,
+        a: &ast::Expr,
+        after: f64,
+        (longest, exact): (f64, bool),
+    ) {
+        if after < longest {
+            return;
+        }
+        // From the `after` keyword to the end of its value.
+        let text = self.db.text(a.span.file);
+        let start = text
+            .get(x.span.start as usize..a.span.start as usize)
+            .and_then(|s| s.rfind("after"))
+            .map_or(a.span.start, |i| x.span.start + i as u32);
+        let at = crate::span::Span { start, ..a.span };
+        let written = text.get(a.span.range()).unwrap_or("").trim();
+        let (name, lasts) = (&p.name.node, fmt_time(longest));
+        let help = format!(
+            "`after` counts from the start of period `{name}`, not of the trial: use a delay \
+             shorter than {lasts}, or move the `expect` into the period where it should hold"
+        );
+        let d = if exact {
+            Diagnostic::error(
+                &codes::TASK_AFTER_PAST_END,
+                format!("`after {written}` is not inside period `{name}`, which lasts {lasts}"),
+            )
+            .at(at, "the expectation would hold on no step")
+            .at(p.duration.span, format!("period `{name}` lasts {lasts}"))
+        } else {
+            Diagnostic::warning(
+                &codes::TASK_AFTER_PAST_END,
+                format!(
+                    "`after {written}` is not inside period `{name}` in any trial: it lasts at most {lasts}"
+                ),
+            )
+            .at(at, "the expectation would hold on no step of any trial")
+            .at(p.duration.span, format!("at most {lasts}"))
+        };
+        self.diags.push(d.help(help));
+    }
+
     fn time_required(&mut self, e: &ast::Expr, bare: bool) {
         let d = if bare {
             Diagnostic::error(
@@ -559,4 +624,26 @@ fn channel_binding(c: &Channel) -> Binding {
 
 fn values_span(h: &HExpr) -> crate::span::Span {
     h.span
+}
+
+/// The largest value a distribution can draw, when it has one.
+fn dist_max(d: &Dist) -> Option<f64> {
+    match d {
+        Dist::Uniform(_, b) => Some(*b),
+        Dist::Choice(xs) => xs.iter().copied().reduce(f64::max),
+        Dist::Exponential { max, .. } => *max,
+        Dist::Normal(..) => None,
+    }
+}
+
+/// A duration in seconds as a person writes it: `100 ms`, `1.5 s`, `250 us`.
+fn fmt_time(secs: f64) -> String {
+    let round = |x: f64| (x * 1e6).round() / 1e6;
+    if secs >= 1.0 {
+        format!("{} s", super::lower::fmt_num(round(secs)))
+    } else if secs >= 1e-3 {
+        format!("{} ms", super::lower::fmt_num(round(secs * 1e3)))
+    } else {
+        format!("{} us", super::lower::fmt_num(round(secs * 1e6)))
+    }
 }

@@ -41,7 +41,9 @@ enum Raw {
     BlockComment(bool),
     #[regex(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")]
     Number,
-    #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
+    /// Non-ASCII letters are read as part of a name so that `τ` or `µs` is one token with
+    /// one diagnostic and a suggested spelling ([`ascii_name`], [`ascii_unit`]).
+    #[regex(r"[A-Za-z_\p{L}][A-Za-z0-9_\p{L}]*")]
     Ident,
     #[regex(r#""([^"\\\n]|\\.)*""#)]
     Str,
@@ -257,6 +259,7 @@ pub type SpannedTok<'a> = (usize, Tok<'a>, usize);
 /// Lexes `src` and applies the layout rules. Never fails; problems become diagnostics.
 pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
+    let mut non_ascii = NonAscii::default();
     // Pass 1: raw tokens to parser tokens, newlines kept as `Sep`, units glued.
     let mut toks: Vec<SpannedTok<'_>> = Vec::new();
     let mut lexer = Raw::lexer(src).spanned().peekable();
@@ -328,18 +331,41 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
                 };
                 if let Some(next) = unit {
                     lexer.next();
-                    toks.push((
-                        range.start,
-                        Tok::NumUnit(value, &src[next.clone()]),
-                        next.end,
-                    ));
+                    let word = &src[next.clone()];
+                    if word.is_ascii() {
+                        toks.push((range.start, Tok::NumUnit(value, word), next.end));
+                        continue;
+                    }
+                    let at = Span::new(file, next.start, next.end);
+                    if word.starts_with(['µ', 'μ']) {
+                        // `100 µs`: the unit, spelled in ASCII by the grammar.
+                        let ascii = ascii_unit(word);
+                        let fix = format!("write `{slice} {ascii}` (the micro prefix is `u`)");
+                        non_ascii.report(&mut diags, at, word, &ascii, fix);
+                        toks.push((range.start, Tok::NumUnit(value, word), next.end));
+                    } else {
+                        // `2π`: a product, as the suggestion says.
+                        let ascii = ascii_name(word);
+                        let fix = format!("write `{slice} * {ascii}`");
+                        non_ascii.report(&mut diags, at, word, &ascii, fix);
+                        toks.push((range.start, Tok::Number(value), range.end));
+                        toks.push((next.start, Tok::Star, next.start));
+                        toks.push((next.start, Tok::Ident(word), next.end));
+                    }
                     continue;
                 }
                 Tok::Number(value)
             }
             Ok(Raw::Ident) => match Kw::lookup(slice) {
                 Some(k) => Tok::Kw(k),
-                None => Tok::Ident(slice),
+                None => {
+                    if !slice.is_ascii() {
+                        let ascii = ascii_name(slice);
+                        let fix = format!("write `{ascii}`");
+                        non_ascii.report(&mut diags, span, slice, &ascii, fix);
+                    }
+                    Tok::Ident(slice)
+                }
             },
             Ok(Raw::Str) => {
                 let body = &slice[1..slice.len() - 1];
@@ -390,6 +416,8 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
         };
         toks.push((range.start, tok, range.end));
     }
+
+    non_ascii.finish(&mut diags);
 
     // Pass 2: bracket balance and significant newlines.
     let mut out: Vec<SpannedTok<'_>> = Vec::with_capacity(toks.len());
@@ -445,6 +473,157 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
         out.push((lo, tok, hi));
     }
     (out, diags)
+}
+
+/// Names and units with non-ASCII letters (`τ`, `µs`): one error per distinct word at its
+/// first use, its other uses as labels, with the ASCII spelling when every letter has one.
+/// The token stays a name, which the grammar spells in ASCII, so nothing after this reports
+/// the same mistake again.
+#[derive(Default)]
+struct NonAscii {
+    /// The word, its ASCII spelling, its diagnostic's index, and how many times it is used.
+    seen: Vec<(String, String, usize, usize)>,
+}
+
+impl NonAscii {
+    /// Labels shown for the later uses of one word; the rest are counted in the help.
+    const MAX_LABELS: usize = 4;
+
+    /// `ascii` is the word's spelling, `fix` the help for this use (`write `100 us``).
+    fn report(
+        &mut self,
+        diags: &mut Vec<Diagnostic>,
+        word_span: Span,
+        word: &str,
+        ascii: &str,
+        fix: String,
+    ) {
+        let first = word.find(|c: char| !c.is_ascii()).unwrap_or(0);
+        let last = word
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !c.is_ascii())
+            .map(|(i, c)| i + c.len_utf8())
+            .unwrap_or(word.len());
+        let at = Span::new(
+            word_span.file,
+            word_span.start as usize + first,
+            word_span.start as usize + last,
+        );
+        if let Some((.., i, uses)) = self.seen.iter_mut().find(|(w, ..)| w == word) {
+            *uses += 1;
+            if *uses <= Self::MAX_LABELS + 1 {
+                diags[*i] = diags[*i].clone().at(at, "and here");
+            }
+            return;
+        }
+        let d = Diagnostic::error(&codes::LEX_INVALID_CHAR, format!("`{word}` is not ASCII"))
+            .at(at, "names and units are ASCII letters, digits and `_`");
+        self.seen
+            .push((word.to_string(), ascii.to_string(), diags.len(), 1));
+        diags.push(if ascii.is_ascii() {
+            d.help(fix)
+        } else {
+            d.help("write the name with ASCII letters, digits and `_`")
+        });
+    }
+
+    /// Says in the help how often a word was used when that is more than once.
+    fn finish(self, diags: &mut [Diagnostic]) {
+        for (_, ascii, i, uses) in self.seen {
+            if uses > 1 && ascii.is_ascii() {
+                let places = if uses == 2 {
+                    "both places".to_string()
+                } else {
+                    format!("all {uses} places")
+                };
+                diags[i].help = Some(format!("write `{ascii}` in {places}"));
+            }
+        }
+    }
+}
+
+/// Greek letters and their names, for the ASCII spelling of `τ`, `α`, `Δ`.
+const GREEK: &[(char, &str)] = &[
+    ('α', "alpha"),
+    ('β', "beta"),
+    ('γ', "gamma"),
+    ('δ', "delta"),
+    ('ε', "epsilon"),
+    ('ϵ', "epsilon"),
+    ('ζ', "zeta"),
+    ('η', "eta"),
+    ('θ', "theta"),
+    ('ϑ', "theta"),
+    ('ι', "iota"),
+    ('κ', "kappa"),
+    ('λ', "lambda"),
+    ('μ', "mu"),
+    ('µ', "mu"), // U+00B5 MICRO SIGN
+    ('ν', "nu"),
+    ('ξ', "xi"),
+    ('ο', "omicron"),
+    ('π', "pi"),
+    ('ϖ', "pi"),
+    ('ρ', "rho"),
+    ('ϱ', "rho"),
+    ('σ', "sigma"),
+    ('ς', "sigma"),
+    ('τ', "tau"),
+    ('υ', "upsilon"),
+    ('φ', "phi"),
+    ('ϕ', "phi"),
+    ('χ', "chi"),
+    ('ψ', "psi"),
+    ('ω', "omega"),
+    ('Α', "Alpha"),
+    ('Β', "Beta"),
+    ('Γ', "Gamma"),
+    ('Δ', "Delta"),
+    ('Ε', "Epsilon"),
+    ('Ζ', "Zeta"),
+    ('Η', "Eta"),
+    ('Θ', "Theta"),
+    ('Ι', "Iota"),
+    ('Κ', "Kappa"),
+    ('Λ', "Lambda"),
+    ('Μ', "Mu"),
+    ('Ν', "Nu"),
+    ('Ξ', "Xi"),
+    ('Ο', "Omicron"),
+    ('Π', "Pi"),
+    ('Ρ', "Rho"),
+    ('Σ', "Sigma"),
+    ('Τ', "Tau"),
+    ('Υ', "Upsilon"),
+    ('Φ', "Phi"),
+    ('Χ', "Chi"),
+    ('Ψ', "Psi"),
+    ('Ω', "Omega"),
+];
+
+/// The ASCII spelling of a name: Greek letters by their names (`τ` -> `tau`, `Δt` ->
+/// `Deltat`); other characters are kept, so the result may still not be ASCII.
+pub fn ascii_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.is_ascii() {
+        return name.into();
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        match GREEK.iter().find(|(g, _)| *g == c) {
+            Some((_, ascii)) => out.push_str(ascii),
+            None => out.push(c),
+        }
+    }
+    out.into()
+}
+
+/// The ASCII spelling of a unit: the micro prefix is `u` (`µs`, `μs` -> `us`).
+pub fn ascii_unit(unit: &str) -> std::borrow::Cow<'_, str> {
+    match unit.strip_prefix(['µ', 'μ']) {
+        Some(rest) => format!("u{}", ascii_name(rest)).into(),
+        None => ascii_name(unit),
+    }
 }
 
 /// A `{` or `}` met while `(` or `[` is open: report the bracket and close it, so that the
@@ -595,6 +774,28 @@ mod tests {
                 Tok::RBrace
             ]
         );
+    }
+
+    #[test]
+    fn non_ascii_names_are_one_error_each() {
+        let (t, d) = lex(FileId(0), "{ x = τ / τ + 100 µs + 2π }");
+        assert_eq!(d.len(), 3, "{d:#?}");
+        assert_eq!(d[0].help.as_deref(), Some("write `tau` in both places"));
+        assert_eq!(d[0].labels.len(), 2);
+        assert_eq!(
+            d[1].help.as_deref(),
+            Some("write `100 us` (the micro prefix is `u`)")
+        );
+        assert_eq!(d[2].help.as_deref(), Some("write `2 * pi`"));
+        let t: Vec<Tok<'_>> = t.into_iter().map(|t| t.1).collect();
+        assert!(t.contains(&Tok::NumUnit(100.0, "µs")));
+        assert!(t
+            .windows(3)
+            .any(|w| w == [Tok::Number(2.0), Tok::Star, Tok::Ident("π")]));
+        assert_eq!(ascii_name("τ_m"), "tau_m");
+        assert_eq!(ascii_name("Δα"), "Deltaalpha");
+        assert_eq!(ascii_unit("μs"), "us");
+        assert_eq!(ascii_unit("µs"), "us");
     }
 
     #[test]

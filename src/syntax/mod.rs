@@ -23,6 +23,14 @@ lalrpop_mod!(
     "/rnn.rs"
 );
 
+/// A mistake the grammar's actions recognize and describe better than "unexpected token"
+/// (LALRPOP's `User` error). Never leaves this module: [`parse`] turns it into a diagnostic.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum GrammarError {
+    /// `dx/dt == -x` as a system statement: `==` where an equation needs `=`.
+    EqEqEquation { lhs: Span, op: Span, rhs: Span },
+}
+
 pub(crate) fn bin(
     file: FileId,
     l: usize,
@@ -41,19 +49,18 @@ pub(crate) fn bin(
 pub fn parse(file: FileId, src: &str) -> (ast::Module, Vec<Diagnostic>) {
     let (tokens, mut diags) = lexer::lex(file, src);
     let mut recovered = Vec::new();
-    let end = src.len();
     let result = grammar::ModuleParser::new().parse(
         file,
         &mut recovered,
-        tokens.into_iter().map(Ok::<_, ()>),
+        tokens.into_iter().map(Ok::<_, GrammarError>),
     );
     for e in recovered {
-        diags.push(translate(file, end, e));
+        diags.push(translate(file, src, e));
     }
     let items = match result {
         Ok(items) => items,
         Err(e) => {
-            diags.push(translate_error(file, end, e, &[]));
+            diags.push(translate_error(file, src, e, &[]));
             Vec::new()
         }
     };
@@ -65,29 +72,38 @@ pub fn parse_expr(file: FileId, src: &str) -> Result<ast::Expr, Vec<Diagnostic>>
     let (mut tokens, mut diags) = lexer::lex(file, src);
     tokens.retain(|t| t.1 != Tok::Sep);
     let mut recovered = Vec::new();
-    let result =
-        grammar::ExprParser::new().parse(file, &mut recovered, tokens.into_iter().map(Ok::<_, ()>));
-    diags.extend(recovered.into_iter().map(|e| translate(file, src.len(), e)));
+    let result = grammar::ExprParser::new().parse(
+        file,
+        &mut recovered,
+        tokens.into_iter().map(Ok::<_, GrammarError>),
+    );
+    diags.extend(recovered.into_iter().map(|e| translate(file, src, e)));
     match result {
         Ok(e) if diags.is_empty() => Ok(e),
         Ok(_) => Err(diags),
         Err(e) => {
-            diags.push(translate_error(file, src.len(), e, &[]));
+            diags.push(translate_error(file, src, e, &[]));
             Err(diags)
         }
     }
 }
 
-fn translate(file: FileId, end: usize, e: ErrorRecovery<usize, Tok<'_>, ()>) -> Diagnostic {
-    translate_error(file, end, e.error, &e.dropped_tokens)
+fn translate(
+    file: FileId,
+    src: &str,
+    e: ErrorRecovery<usize, Tok<'_>, GrammarError>,
+) -> Diagnostic {
+    translate_error(file, src, e.error, &e.dropped_tokens)
 }
 
 fn translate_error(
     file: FileId,
-    end: usize,
-    e: ParseError<usize, Tok<'_>, ()>,
+    src: &str,
+    e: ParseError<usize, Tok<'_>, GrammarError>,
     _dropped: &[(usize, Tok<'_>, usize)],
 ) -> Diagnostic {
+    let end = src.len();
+    let text = |s: Span| src.get(s.range()).unwrap_or("");
     match e {
         ParseError::UnrecognizedToken {
             token: (l, tok, r),
@@ -126,7 +142,14 @@ fn translate_error(
             format!("unexpected {}", tok.describe()),
         )
         .at(Span::new(file, l, r), "nothing more was expected"),
-        ParseError::User { .. } => Diagnostic::error(&codes::PARSE_UNEXPECTED, "parse error"),
+        ParseError::User {
+            error: GrammarError::EqEqEquation { lhs, op, rhs },
+        } => Diagnostic::error(
+            &codes::SYNTAX_BAD_FLOW,
+            "`==` compares; an equation is written with `=`",
+        )
+        .at(op, "this is a comparison, not an equation")
+        .help(format!("write `{} = {}`", text(lhs), text(rhs))),
     }
 }
 
