@@ -93,6 +93,20 @@ pub enum OptDefault {
 }
 
 impl OptDefault {
+    /// The value an absent option takes; `None` for a required or optional one.
+    pub fn value(self) -> Option<OptValue> {
+        Some(match self {
+            OptDefault::Required | OptDefault::Optional => return None,
+            OptDefault::Num(x) => OptValue::Num(x),
+            OptDefault::Bool(b) => OptValue::Bool(b),
+            OptDefault::Sym(s) => OptValue::Sym(s.into()),
+            OptDefault::Auto => OptValue::Auto,
+            OptDefault::Range(a, b) => OptValue::Range(a, b),
+            OptDefault::Uniform(a, b) => OptValue::Uniform(a, b),
+            OptDefault::Axis(a) => OptValue::Axis(a),
+        })
+    }
+
     /// How the reference writes the default.
     pub fn describe(self, kind: OptKind) -> String {
         match (self, kind) {
@@ -1022,14 +1036,7 @@ mod tests {
                         OptKind::Patterns => OptValue::Patterns { count: 2, seed: 0 },
                         _ => return None,
                     },
-                    OptDefault::Optional => return None,
-                    OptDefault::Num(x) => OptValue::Num(x),
-                    OptDefault::Bool(b) => OptValue::Bool(b),
-                    OptDefault::Sym(s) => OptValue::Sym(s.into()),
-                    OptDefault::Auto => OptValue::Auto,
-                    OptDefault::Range(a, b) => OptValue::Range(a, b),
-                    OptDefault::Uniform(a, b) => OptValue::Uniform(a, b),
-                    OptDefault::Axis(a) => OptValue::Axis(a),
+                    other => other.value()?,
                 };
                 Some((o.name, v))
             })

@@ -5,7 +5,7 @@ use super::items::Sema;
 use super::lower::{Lower, Scope};
 use super::model::*;
 use super::ItemRef;
-use crate::decl::{self, Metric, MetricType, OptDefault, OptKind, OptValue};
+use crate::decl::{self, Metric, MetricType, OptKind, OptValue};
 use crate::diag::{codes, did_you_mean, Diagnostic};
 use crate::span::FileId;
 use crate::syntax::ast::{self, ExprKind};
@@ -439,10 +439,8 @@ fn metric(
             options.push((opt.name, v.clone()));
             continue;
         }
-        match opt.default {
-            OptDefault::Num(x) => options.push((opt.name, OptValue::Num(x))),
-            OptDefault::Bool(b) => options.push((opt.name, OptValue::Bool(b))),
-            _ => {}
+        if let Some(v) = opt.default.value() {
+            options.push((opt.name, v));
         }
     }
     let Some(metric) = Metric::from_call(&decl::Call {

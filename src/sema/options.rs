@@ -625,14 +625,10 @@ impl Sema<'_> {
                     ok = false;
                     continue;
                 }
-                OptDefault::Optional => continue,
-                OptDefault::Num(x) => OptValue::Num(x),
-                OptDefault::Bool(b) => OptValue::Bool(b),
-                OptDefault::Sym(s) => OptValue::Sym(s.into()),
-                OptDefault::Auto => OptValue::Auto,
-                OptDefault::Range(a, b) => OptValue::Range(a, b),
-                OptDefault::Uniform(a, b) => OptValue::Uniform(a, b),
-                OptDefault::Axis(a) => OptValue::Axis(a),
+                other => match other.value() {
+                    Some(v) => v,
+                    None => continue,
+                },
             };
             options.push((opt.name, v));
         }
