@@ -154,15 +154,35 @@ impl<'l> Session<'l> {
             }
             "explain" => match codes::lookup(arg) {
                 Some(c) => Reply::ok(format!("{}: {}\n\n{}", c.name, c.summary, c.explanation)),
-                None => Reply::err(format!("no diagnostic code `{arg}`")),
+                None => self.fail(
+                    Diagnostic::error(
+                        &codes::CLI_BAD_ARGUMENT,
+                        format!("no diagnostic code `{arg}`"),
+                    )
+                    .help("`:explain` takes a code such as `rnnc::units::expected_time`"),
+                ),
             },
             "load" => match self.loader.load(std::path::Path::new(arg)) {
                 Ok(text) => self.define(&text),
-                Err(e) => Reply::err(format!("cannot read `{arg}`: {e}")),
+                Err(e) => self.fail(Diagnostic::error(
+                    &codes::CLI_IO,
+                    format!("cannot read `{arg}`: {e}"),
+                )),
             },
             "quit" | "q" => Reply::ok(""),
-            other => Reply::err(format!("unknown command `:{other}` (try :help)")),
+            other => self.fail(
+                Diagnostic::error(
+                    &codes::CLI_BAD_ARGUMENT,
+                    format!("unknown command `:{other}`"),
+                )
+                .help(":help lists the commands"),
+            ),
         }
+    }
+
+    /// A coded error with no location, rendered like every other diagnostic.
+    fn fail(&self, d: Diagnostic) -> Reply {
+        Reply::err(render_all(&SourceDb::new(), &[d], self.style))
     }
 
     fn define(&mut self, text: &str) -> Reply {
@@ -287,6 +307,28 @@ fn fmt_g(x: f64) -> String {
 mod tests {
     use super::*;
     use crate::source::MemLoader;
+
+    /// A command's mistakes are coded diagnostics like every other error.
+    #[test]
+    fn command_errors_carry_codes() {
+        let l = MemLoader::default();
+        let mut s = Session::new(&l, Style::Plain);
+        let r = s.eval(":explain nope");
+        assert!(
+            r.error && r.text.contains("rnnc::cli::bad_argument"),
+            "{}",
+            r.text
+        );
+        let r = s.eval(":frobnicate");
+        assert!(
+            r.error && r.text.contains("rnnc::cli::bad_argument"),
+            "{}",
+            r.text
+        );
+        let r = s.eval(":load missing.rnn");
+        assert!(r.error && r.text.contains("rnnc::cli::io"), "{}", r.text);
+        assert!(!s.eval(":explain expected_time").error);
+    }
 
     #[test]
     fn evaluates_with_units() {

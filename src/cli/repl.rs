@@ -47,7 +47,14 @@ pub fn command(file: Option<PathBuf>, style: Style) -> ExitCode {
     }
     let Ok(mut editor) = Editor::<Complete, rustyline::history::DefaultHistory>::new() else {
         {
-            eprintln!("error: cannot open a line editor on this terminal");
+            let d = rnnc::diag::Diagnostic::error(
+                &rnnc::diag::codes::CLI_IO,
+                "cannot open a line editor on this terminal",
+            );
+            eprint!(
+                "{}",
+                rnnc::diag::render::render_all(&rnnc::source::SourceDb::new(), &[d], style)
+            );
             return ExitCode::from(super::EXIT_INVALID);
         }
     };
