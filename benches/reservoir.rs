@@ -9,7 +9,8 @@
 
 use rnnc::check::forecast::{median, valid_prediction_times, Forecast};
 use rnnc::driver;
-use rnnc::methods::{self, latent::Latent};
+use rnnc::latent::Latent;
+use rnnc::methods;
 use rnnc::net::Net;
 use rnnc::sema::model::{Program, Target};
 use rnnc::sim;

@@ -25,6 +25,7 @@ pub mod decl;
 pub mod diag;
 pub mod driver;
 pub mod flat;
+pub mod latent;
 pub mod methods;
 pub mod net;
 pub mod npz;

@@ -125,3 +125,12 @@ pub mod stdlib {
         MODULES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
     }
 }
+
+/// `line:column` (1-based) of a span's start, for messages that point into another file.
+pub fn position(db: &SourceDb, span: crate::span::Span) -> String {
+    let text = db.text(span.file);
+    let upto = &text[..(span.start as usize).min(text.len())];
+    let line = upto.matches('\n').count() + 1;
+    let col = upto.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("{}:{line}:{col}", db.get(span.file).display_name())
+}

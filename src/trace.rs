@@ -7,7 +7,7 @@
 //! are drawn once per step, seeded, and shared.
 
 use crate::flat::{self, Code, Noise, Source};
-use crate::methods::latent::Latent;
+use crate::latent::Latent;
 use crate::net::Net;
 use crate::ode::Dopri5;
 use crate::rng::Rng;

@@ -3,7 +3,7 @@
 //! last run, and the failure type that carries a metric's code.
 
 use super::*;
-use crate::methods::latent::Latent;
+use crate::latent::Latent;
 
 /// The state a check accumulates: the most recent simulation.
 pub(super) struct Context<'a> {

@@ -17,7 +17,7 @@ pub(super) fn fixed_points(cx: &Context) -> Result<Vec<fixed_points::FixedPoint>
     let (starts, rows, merge) = match &network.target {
         crate::sema::model::Target::System(inst) => {
             let d = net.n_states();
-            let map = crate::methods::latent::DomainMap::new(d, &inst.domains);
+            let map = crate::latent::DomainMap::new(d, &inst.domains);
             let lines = (inst.domains.len().max(1) as f64).sqrt();
             let radius = map.scale.iter().fold(0.0f64, |m, s| m.max(*s)) / lines;
             let starts = if net.enc.is_some() {
@@ -36,7 +36,7 @@ pub(super) fn fixed_points(cx: &Context) -> Result<Vec<fixed_points::FixedPoint>
                     }
                 }
                 let mut rng = crate::rng::Rng::new(network.seed, "fixed_point_starts");
-                let unit = crate::methods::nef::spread_ball(STARTS - latents.len(), d, &mut rng);
+                let unit = crate::latent::spread::ball(STARTS - latents.len(), d, &mut rng);
                 for p in unit.chunks(d.max(1)) {
                     let mut z = vec![0.0; d];
                     map.from_unit(p, &mut z);

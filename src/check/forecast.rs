@@ -12,7 +12,7 @@
 //!
 //! Cost: `starts x horizon / dt` network steps plus the same number of exact steps.
 
-use crate::methods::latent::Latent;
+use crate::latent::Latent;
 use crate::net::Net;
 use crate::ode::Dopri5;
 use crate::sim;

@@ -106,7 +106,7 @@ pub fn run_with(
         fixed: RefCell::new(None),
         lyap_max: RefCell::new(None),
         latent: match &program.networks[check.network].target {
-            crate::sema::model::Target::System(inst) => Some(crate::methods::latent::Latent::new(
+            crate::sema::model::Target::System(inst) => Some(crate::latent::Latent::new(
                 &program.systems[inst.system],
                 inst,
             )),

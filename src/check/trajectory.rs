@@ -49,7 +49,7 @@ pub(super) fn attractor_distance(cx: &Context, tr: &Trace) -> Result<f64, String
     let mut samples = vec![Vec::with_capacity(steps); d];
     // The system's largest Lyapunov exponent along the same run: a unit tangent pushed
     // through the RK4 flow map by a finite difference, renormalized every step.
-    let substeps = crate::methods::latent::substeps(net.dt, lat.rate_bound());
+    let substeps = crate::latent::substeps(net.dt, lat.rate_bound());
     let mut v = vec![1.0 / (d.max(1) as f64).sqrt(); d];
     let mut log_growth = 0.0;
     let mut fm = lat.evaluator();
@@ -87,7 +87,7 @@ pub(super) fn attractor_distance(cx: &Context, tr: &Trace) -> Result<f64, String
             }
         }
     }
-    let map = crate::methods::latent::DomainMap::new(d, &lat.inst.domains);
+    let map = crate::latent::DomainMap::new(d, &lat.inst.domains);
     let lines = (lat.inst.domains.len().max(1) as f64).sqrt();
     let mut total = 0.0;
     for (j, name) in net.meta.states.iter().enumerate().take(d) {
@@ -155,7 +155,7 @@ pub(super) fn drift(cx: &Context, (tr, reference): &(Trace, Trace)) -> Result<f6
         return Err("`drift` needs a network that realizes a system".into());
     };
     let sys = &cx.program.systems[inst.system];
-    let map = crate::methods::latent::DomainMap::new(sys.state_dim(), &inst.domains);
+    let map = crate::latent::DomainMap::new(sys.state_dim(), &inst.domains);
     let inputs = sys.input_names();
     let rows = tr.rows();
     let quiet: Vec<bool> = (0..rows)

@@ -100,7 +100,7 @@ pub fn command(shell: &mut Shell, args: Args) -> ExitCode {
         Err(d) => return shell.fail(&d),
     };
     let sys = &program.systems[inst.system];
-    let lat = match rnnc::methods::latent::Latent::new(sys, inst) {
+    let lat = match rnnc::latent::Latent::new(sys, inst) {
         Ok(l) => l,
         Err(e) => {
             return shell.fail(&[Diagnostic::error(

@@ -32,7 +32,7 @@ pub fn render(db: &SourceDb, d: &Diagnostic, style: Style) -> String {
             message.push_str(&format!(
                 "\n  ({} at {})",
                 l.message,
-                crate::sema::position(db, l.span)
+                crate::source::position(db, l.span)
             ));
         }
     }

@@ -1,17 +1,16 @@
 //! Lowering: from a network statement of the semantic model to the numeric network IR, one
 //! folder per method. Each method has a build side and a verify side.
 
-pub mod latent;
 pub mod lowrank;
 pub mod nef;
 pub mod reservoir;
 
 use crate::decl::{self, Constraint, Method, Neuron};
 use crate::diag::{codes, Diagnostic};
+use crate::latent::Latent;
 use crate::net::{Net, Phi};
 use crate::sema::model::{Call, Network, OptValue, Program, Target};
 use crate::span::Span;
-use latent::Latent;
 use serde_json::{json, Value as Json};
 
 /// A network built, with what the build measured.

@@ -14,6 +14,7 @@ mod options;
 mod tasks;
 
 use crate::diag::{codes, Diagnostic};
+pub use crate::source::position;
 use crate::source::{stdlib, Loader, Origin, SourceDb};
 use crate::span::{FileId, Span};
 use crate::syntax::{self, ast};
@@ -230,13 +231,4 @@ pub(crate) fn suggested_import(imp: &ast::Import) -> Option<&'static str> {
         _ => return None,
     };
     crate::diag::did_you_mean(wanted, stdlib::MODULES.iter().map(|(n, _)| *n))
-}
-
-/// `line:column` (1-based) of a span's start, for messages that point into another file.
-pub fn position(db: &SourceDb, span: Span) -> String {
-    let text = db.text(span.file);
-    let upto = &text[..(span.start as usize).min(text.len())];
-    let line = upto.matches('\n').count() + 1;
-    let col = upto.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!("{}:{line}:{col}", db.get(span.file).display_name())
 }

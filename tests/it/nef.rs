@@ -169,7 +169,7 @@ fn vector_field_error_separates_the_mappings() {
         let rnnc::sema::model::Target::System(inst) = &p.networks[0].target else {
             panic!()
         };
-        let lat = methods::latent::Latent::new(&p.systems[inst.system], inst).unwrap();
+        let lat = rnnc::latent::Latent::new(&p.systems[inst.system], inst).unwrap();
         methods::nef::verify::vector_field_error(&built.net, &lat, 500, 1).unwrap()
     };
     let (exact, continuous) = (vfe("exact"), vfe("continuous"));

@@ -128,7 +128,7 @@ fn valid_prediction_times(src: &str, f: &rnnc::check::forecast::Forecast) -> Vec
     let rnnc::sema::model::Target::System(inst) = &p.networks[0].target else {
         panic!()
     };
-    let lat = rnnc::methods::latent::Latent::new(&p.systems[inst.system], inst).unwrap();
+    let lat = rnnc::latent::Latent::new(&p.systems[inst.system], inst).unwrap();
     rnnc::check::forecast::valid_prediction_times(&net, &lat, f).unwrap()
 }
 
@@ -378,7 +378,7 @@ fn blocks_see_what_their_equations_read() {
     let rnnc::sema::model::Target::System(inst) = &p.networks[0].target else {
         panic!()
     };
-    let lat = rnnc::methods::latent::Latent::new(&p.systems[inst.system], inst).unwrap();
+    let lat = rnnc::latent::Latent::new(&p.systems[inst.system], inst).unwrap();
     let b = rnnc::methods::reservoir::compile::blocks(&lat, 1);
     let vars: Vec<Vec<usize>> = b.iter().map(|b| b.vars.clone()).collect();
     assert_eq!(vars, vec![vec![0, 1, 3], vec![1, 0, 2]]);

@@ -11,7 +11,7 @@
 //! fixed-point prediction holds for the network built. With `bulk = 0` the weights stay
 //! factored (rank d).
 
-use crate::methods::latent::Latent;
+use crate::latent::Latent;
 use crate::methods::reservoir::SharedRidge;
 use crate::net::{Form, Meta, Net, Phi, Recurrent};
 use crate::rng::Rng;
@@ -143,10 +143,10 @@ pub fn build(
     });
 
     // Teacher forcing along exact trajectories from starts spread over the domain.
-    let starts = crate::methods::nef::spread_ball(64, d, &mut rng);
+    let starts = crate::latent::spread::ball(64, d, &mut rng);
     let steps = crate::time::steps_at_least(10.0 * tau, dt).max(20);
     let skip = crate::time::steps_at_least(2.0 * tau, dt);
-    let substeps = crate::methods::latent::substeps(dt, lat.rate_bound());
+    let substeps = crate::latent::substeps(dt, lat.rate_bound());
     let mut ev = lat.evaluator();
     let u0 = vec![0.0; k];
     // Targets per pair: g(z) (d) for L, then z (d) for the readout, in unit coordinates.
@@ -218,7 +218,7 @@ pub fn build(
     if bulk != 0.0 {
         let points = 256;
         let forced = (s_count * (steps - skip)) as f64;
-        let kappas = crate::methods::nef::spread_ball(points, d, &mut rng);
+        let kappas = crate::latent::spread::ball(points, d, &mut rng);
         let rows: Vec<(Vec<f64>, Vec<f64>)> = {
             use rayon::prelude::*;
             kappas

@@ -5,8 +5,8 @@
 //! Cholesky factor, O(m N D) for the activities and right-hand sides. Memory: the N x N
 //! Gram matrix plus one block of activities.
 
-use super::spread;
-use crate::methods::latent::{self, DomainMap, Latent};
+use crate::latent::spread;
+use crate::latent::{self, DomainMap, Latent};
 use crate::net::{Form, Net, Phi, Recurrent};
 use crate::rng::Rng;
 use crate::sema::model::TimeKind;

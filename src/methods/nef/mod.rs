@@ -4,12 +4,6 @@
 //! The two are tested against each other.
 
 mod build;
-mod spread;
 pub mod verify;
 
 pub use build::{build, grid_positions, Design};
-
-/// Points with uniform density in the unit ball (row-major m x d).
-pub fn spread_ball(m: usize, d: usize, rng: &mut crate::rng::Rng) -> Vec<f64> {
-    spread::ball(m, d, rng)
-}

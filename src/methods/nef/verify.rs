@@ -1,7 +1,7 @@
 //! The verify side of `nef` (and of any network with an encoder): the latent one-step map
 //! the weights implement, against the program's flow map.
 
-use crate::methods::latent::{self, Latent};
+use crate::latent::{self, Latent};
 use crate::net::Net;
 use crate::rng::Rng;
 use crate::sim::Stepper;
@@ -14,7 +14,7 @@ use crate::sim::Stepper;
 pub fn vector_field_error(net: &Net, lat: &Latent, points: usize, seed: u64) -> Option<f64> {
     let d = lat.d;
     let mut rng = Rng::new(seed, "vector_field_error");
-    let unit = super::spread::ball(points, d, &mut rng);
+    let unit = crate::latent::spread::ball(points, d, &mut rng);
     let mut ev = lat.evaluator();
     let substeps = latent::substeps(net.dt, 1e3);
     let u = vec![0.0; net.n_inputs()];

@@ -13,7 +13,7 @@
 //! monomials, independent of any data.
 
 use super::Options;
-use crate::methods::latent::Latent;
+use crate::latent::Latent;
 use crate::net::{Form, Meta, Net, Phi, Recurrent};
 use crate::rng::Rng;
 use faer::Mat;
@@ -294,7 +294,7 @@ pub fn blocks(lat: &Latent, seed: u64) -> Vec<Block> {
 /// holds a block's other variables): RK4 in `substeps` steps for a flow, one application
 /// for a map.
 fn held_flow_map(
-    ev: &mut crate::methods::latent::Evaluator,
+    ev: &mut crate::latent::Evaluator,
     kind: crate::sema::model::TimeKind,
     z: &mut [f64],
     u: &[f64],
@@ -381,7 +381,7 @@ fn compile_block(
 
     // Sample points: the block's states in their unit ball, every other variable in [-1, 1].
     let samples = (400 * p).max(2000);
-    let ball = crate::methods::nef::spread_ball(samples, ds, rng);
+    let ball = crate::latent::spread::ball(samples, ds, rng);
     let mut pts = vec![0.0; samples * nv];
     for s in 0..samples {
         pts[s * nv..s * nv + ds].copy_from_slice(&ball[s * ds..(s + 1) * ds]);
@@ -436,7 +436,7 @@ fn compile_block(
         let coef = lie_series(&f_coef, &monos, nv, degree, dt);
         Mat::from_fn(p, ds, |q, j| coef[q * nv + j])
     } else {
-        let substeps = crate::methods::latent::substeps(dt, lat.rate_bound());
+        let substeps = crate::latent::substeps(dt, lat.rate_bound());
         let mut step = vec![0.0; samples * ds];
         let mut x1 = vec![0.0; d];
         for (s, pt) in pts.chunks(nv).enumerate() {

@@ -12,7 +12,7 @@
 //! and the loop closed on them.
 
 use super::{assemble, random_sparse, uniform, Options, Ridge, SharedRidge};
-use crate::methods::latent::Latent;
+use crate::latent::Latent;
 use crate::net::sparse::Csr;
 use crate::net::{Meta, Net};
 use crate::ode::Dopri5;
@@ -72,7 +72,7 @@ pub fn system(
     let mut oev = lat.output_evaluator();
     let mut ode = Dopri5::new(d, 1e-10, 1e-12);
     let mut drng = Rng::new(seed, "reservoir drive");
-    let others = crate::methods::nef::spread_ball(starts - 1, d, &mut drng);
+    let others = crate::latent::spread::ball(starts - 1, d, &mut drng);
     let w = d + n_out;
     let width = w + k;
     let mut traj = Vec::with_capacity(starts * total * width);

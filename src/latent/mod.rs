@@ -1,5 +1,8 @@
-//! A system instance as numbers: its right-hand side, outputs, domain map and flow map. What
-//! every method and the reference solution share.
+//! The program's exact model as numbers: a system instance's right-hand side, outputs, domain
+//! map and flow map, and point sampling (`spread`). Every method builds from it and the
+//! reference solution, `trace` and `check` measure against it; it sits below all of them.
+
+pub mod spread;
 
 use crate::flat::{self, Code};
 use crate::ode;
@@ -101,7 +104,7 @@ impl<'p> Latent<'p> {
         let (d, k) = (lat.d, lat.k);
         let mut rng = crate::rng::Rng::new(0, "lipschitz");
         let mut ev = lat.evaluator();
-        let pts = crate::methods::nef::spread_ball(32, d, &mut rng);
+        let pts = spread::ball(32, d, &mut rng);
         let u = vec![0.0; k];
         let (mut f0, mut f1) = (vec![0.0; d], vec![0.0; d]);
         let mut z = vec![0.0; d];
