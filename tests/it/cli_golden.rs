@@ -69,8 +69,9 @@ fn golden_cli_outputs() {
     let mut failures = Vec::new();
     for path in &cases {
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("case");
-        let dir =
-            std::env::temp_dir().join(format!("rnnc-cli-golden-{}-{stem}", std::process::id()));
+        // A relative folder: its name has the same length on every machine, so miette wraps
+        // the rendered messages at the same places (a temporary folder named by the pid did not).
+        let dir = PathBuf::from("target").join("cli-golden").join(stem);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let file = path.to_str().expect("utf-8 path");
