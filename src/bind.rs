@@ -1,7 +1,8 @@
 //! Binding a weight file to a program: a foreign network is read by what the *program*
-//! declares, not by names the file chooses. A file without a manifest gets the target's
-//! names (states, inputs, outputs); either way `W_in` must have one column per input of the
-//! target and `W_out` a row per latent state of a system (or per output of a task).
+//! declares, not by names the file chooses. The file's rows and columns get the target's
+//! names (states, inputs, outputs); names a manifest gives must be those, in that order (a
+//! clash is an error naming both). `W_in` must have one column per input of the target and
+//! `W_out` a row per latent state of a system (or per output of a task).
 
 use crate::diag::{codes, Diagnostic};
 use crate::net::Net;
@@ -31,12 +32,6 @@ pub fn adopt_names(net: &mut Net, program: &Program, index: usize) -> Result<(),
         }
         Target::None => return Ok(()),
     };
-    let m = &mut net.meta;
-    if m.states.is_empty() && m.inputs.is_empty() && m.outputs.is_empty() {
-        m.states = states.clone();
-        m.inputs = inputs.clone();
-        m.outputs = outputs.clone();
-    }
     // A system's file needs its state rows (outputs are optional); a task's its output rows.
     let rows = if states.is_empty() {
         outputs.len()
@@ -72,5 +67,37 @@ pub fn adopt_names(net: &mut Net, program: &Program, index: usize) -> Result<(),
             inputs.len(),
         )));
     }
+    // The program decides what is compared: names a manifest gives must be the target's own,
+    // in its order (a file that calls its latent state `u`, an input's name, would otherwise
+    // compare the input with itself). Then the target's names are used either way.
+    let m = &mut net.meta;
+    for (what, given, want) in [
+        ("states", &m.states, &states),
+        ("inputs", &m.inputs, &inputs),
+        ("outputs", &m.outputs, &outputs),
+    ] {
+        if !given.is_empty() && given != want {
+            return Err(Diagnostic::error(
+                &codes::WEIGHTS_MISMATCH,
+                format!(
+                    "the manifest's {what} are [{}], but `{name}` declares [{}]",
+                    given.join(", "),
+                    want.join(", ")
+                ),
+            )
+            .at(network.span, format!("the file is checked as network `{}`", network.name))
+            .help("the program's declarations decide which rows are which: rename them in the manifest, or check the file against the program it was made for"));
+        }
+    }
+    let n_out = net.n_out();
+    let m = &mut net.meta;
+    m.states = states.clone();
+    m.inputs = inputs.clone();
+    // A system's file may carry only the state rows; its outputs are then not in the file.
+    m.outputs = if n_out >= states.len() + outputs.len() {
+        outputs.clone()
+    } else {
+        Vec::new()
+    };
     Ok(())
 }

@@ -121,6 +121,16 @@ pub fn manifest(net: &Net, opts: &WriteOpts) -> Json {
 
 /// Writes `net` as an `.npz` archive (every member deflated).
 pub fn write<W: Write + Seek>(w: W, net: &Net, opts: &WriteOpts) -> Result<(), NpzError> {
+    write_with_manifest(w, net, opts, manifest(net, opts))
+}
+
+/// [`write`] with a manifest of the caller's (tests write files whose manifests lie).
+pub fn write_with_manifest<W: Write + Seek>(
+    w: W,
+    net: &Net,
+    opts: &WriteOpts,
+    manifest: Json,
+) -> Result<(), NpzError> {
     net.validate().map_err(NpzError)?;
     let n = net.n() as u64;
     let mut arrays: Vec<(&str, Vec<u64>, Data)> = Vec::new();
@@ -174,7 +184,8 @@ pub fn write<W: Write + Seek>(w: W, net: &Net, opts: &WriteOpts) -> Result<(), N
             Data::F64(mat_c(&fb.w_fb)),
         ));
     }
-    let text = serde_json::to_string_pretty(&manifest(net, opts)).expect("json");
+    let text =
+        serde_json::to_string_pretty(&manifest).map_err(|e| NpzError(format!("manifest: {e}")))?;
     let bytes = text.into_bytes();
     arrays.push(("manifest.json", vec![bytes.len() as u64], Data::U8(&bytes)));
 
@@ -472,37 +483,78 @@ pub fn read<R: Read + Seek>(r: R, foreign: &Foreign) -> Result<Net, NpzError> {
         Some(a) => want_vector("init_state", &a, n)?,
         None => vec![0.0; n],
     };
-    let form = match m.and_then(|m| m.get("form")).and_then(Json::as_str) {
-        Some(f) => Form::from_name(f).ok_or_else(|| {
+    // A key rnnc reads must hold what it means; a value of another type is an error naming
+    // the key, the value and what is expected, never a silent default.
+    let key = |k: &str| m.and_then(|m| m.get(k));
+    let bad = |k: &str, v: &Json, expected: &str| {
+        let mut shown = v.to_string();
+        if shown.len() > 60 {
+            shown = format!(
+                "{}...",
+                &shown[..shown.char_indices().nth(57).map_or(0, |c| c.0)]
+            );
+        }
+        NpzError(format!(
+            "the manifest's `{k}` is {shown}, expected {expected}"
+        ))
+    };
+    let form = match key("form") {
+        Some(Json::String(f)) => Form::from_name(f).ok_or_else(|| {
             NpzError(format!(
                 "the manifest's form `{f}` is not `current` or `rate`"
             ))
         })?,
+        Some(other) => return Err(bad("form", other, "\"current\" or \"rate\"")),
         None => foreign.form.unwrap_or(Form::Current),
     };
-    let phi = match m.and_then(|m| m.get("phi")) {
-        Some(p) => {
-            let name = p.get("name").and_then(Json::as_str).unwrap_or("tanh");
-            Phi::from_name(name, &|k| p.get(k).and_then(Json::as_f64))
+    let phi = match key("phi") {
+        // `"phi": "relu"`: the name alone, parameters at their defaults.
+        Some(Json::String(name)) => Phi::from_name(name, &|_| None)
+            .ok_or_else(|| NpzError(format!("unknown neuron model `{name}` in the manifest")))?,
+        Some(p @ Json::Object(o)) => {
+            let name = match o.get("name") {
+                Some(Json::String(n)) => n.as_str(),
+                Some(other) => return Err(bad("phi.name", other, "a neuron model's name")),
+                None => return Err(bad("phi", p, "an object with a `name`")),
+            };
+            for (k, v) in o {
+                if k != "name" && !v.is_number() {
+                    return Err(bad(&format!("phi.{k}"), v, "a number (seconds)"));
+                }
+            }
+            Phi::from_name(name, &|k| o.get(k).and_then(Json::as_f64))
                 .ok_or_else(|| NpzError(format!("unknown neuron model `{name}` in the manifest")))?
+        }
+        Some(other) => {
+            return Err(bad(
+                "phi",
+                other,
+                "a neuron model: `{\"name\": \"tanh\"}` or `\"tanh\"`",
+            ))
         }
         None => foreign.phi.unwrap_or(Phi::Tanh),
     };
-    let strings = |k: &str| -> Vec<String> {
-        m.and_then(|m| m.get(k))
-            .and_then(Json::as_array)
-            .map(|v| {
-                v.iter()
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
+    let strings = |k: &str| -> Result<Vec<String>, NpzError> {
+        match key(k) {
+            None => Ok(Vec::new()),
+            Some(Json::Array(v)) => v
+                .iter()
+                .map(|s| s.as_str().map(str::to_string))
+                .collect::<Option<Vec<String>>>()
+                .ok_or_else(|| bad(k, &Json::Array(v.clone()), "a list of names")),
+            Some(other) => Err(bad(k, other, "a list of names")),
+        }
     };
-    let inputs = strings("inputs");
-    let gain_input = m
-        .and_then(|m| m.get("gain_input"))
-        .and_then(Json::as_str)
-        .and_then(|g| inputs.iter().position(|x| x == g));
+    let inputs = strings("inputs")?;
+    let gain_input = match key("gain_input") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(g)) => Some(inputs.iter().position(|x| x == g).ok_or_else(|| {
+            NpzError(format!(
+                "the manifest's `gain_input` `{g}` is not one of its `inputs`"
+            ))
+        })?),
+        Some(other) => return Err(bad("gain_input", other, "an input's name")),
+    };
     let dale_sign = match get("dale_sign")? {
         Some(a) => Some(
             want_vector("dale_sign", &a, n)?
@@ -560,19 +612,23 @@ pub fn read<R: Read + Seek>(r: R, foreign: &Foreign) -> Result<Net, NpzError> {
             .and_then(|m| m.get("options"))
             .cloned()
             .unwrap_or(Json::Null),
-        seed: m
-            .and_then(|m| m.get("seed"))
-            .and_then(Json::as_u64)
-            .unwrap_or(0),
+        seed: match key("seed") {
+            None => 0,
+            Some(v) => v
+                .as_u64()
+                .ok_or_else(|| bad("seed", v, "a whole number >= 0"))?,
+        },
         source: None,
-        tau: m
-            .and_then(|m| m.get("tau"))
-            .and_then(Json::as_array)
-            .map(|v| v.iter().filter_map(Json::as_f64).collect())
-            .unwrap_or_default(),
+        tau: match key("tau") {
+            None => Vec::new(),
+            Some(Json::Array(v)) if v.iter().all(|x| x.as_f64().is_some_and(|t| t > 0.0)) => {
+                v.iter().filter_map(Json::as_f64).collect()
+            }
+            Some(other) => return Err(bad("tau", other, "a list of positive times (s)")),
+        },
         inputs,
-        outputs: strings("outputs"),
-        states: strings("states"),
+        outputs: strings("outputs")?,
+        states: strings("states")?,
         init_latent: m
             .and_then(|m| m.get("init_latent"))
             .and_then(Json::as_array)
@@ -586,14 +642,10 @@ pub fn read<R: Read + Seek>(r: R, foreign: &Foreign) -> Result<Net, NpzError> {
             .and_then(|m| m.get("units"))
             .cloned()
             .unwrap_or(Json::Null),
-        readout_after: match m.and_then(|m| m.get("readout")).and_then(Json::as_str) {
-            Some("after") => true,
-            Some("before") => false,
-            Some(other) => {
-                return Err(NpzError(format!(
-                    "the manifest's readout `{other}` is not `before` or `after`"
-                )))
-            }
+        readout_after: match key("readout") {
+            Some(Json::String(r)) if r == "after" => true,
+            Some(Json::String(r)) if r == "before" => false,
+            Some(other) => return Err(bad("readout", other, "\"before\" or \"after\"")),
             None => foreign.readout_after,
         },
     };

@@ -118,3 +118,73 @@ proptest! {
         }
     }
 }
+
+/// A file whose manifest was edited: `edit` changes the manifest rnnc would write.
+fn with_manifest(net: &Net, edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+    let opts = npz::WriteOpts {
+        dense: false,
+        version: "test".into(),
+    };
+    let mut m = npz::manifest(net, &opts);
+    edit(&mut m);
+    let mut buf = Cursor::new(Vec::new());
+    npz::write_with_manifest(&mut buf, net, &opts, m).expect("writes");
+    buf.into_inner()
+}
+
+fn read(bytes: Vec<u8>) -> Result<Net, String> {
+    npz::read(Cursor::new(bytes), &npz::Foreign::default()).map_err(|e| e.to_string())
+}
+
+/// A manifest value of the wrong type is an error naming the key, the value and what is
+/// expected; it never falls back to a default (`"phi": 5` used to run as tanh).
+#[test]
+fn manifest_values_of_the_wrong_type_are_errors() {
+    let n = net();
+    for (key, value, want) in [
+        ("phi", serde_json::json!(5), "`phi` is 5"),
+        ("phi", serde_json::json!({"tau_rc": 0.02}), "`phi` is"),
+        ("form", serde_json::json!(5), "`form` is 5"),
+        ("readout", serde_json::json!(5), "`readout` is 5"),
+        ("states", serde_json::json!("x"), "`states` is \"x\""),
+        ("inputs", serde_json::json!([1, 2]), "`inputs` is [1,2]"),
+        ("seed", serde_json::json!(-3), "`seed` is -3"),
+        ("tau", serde_json::json!([0.1, -1]), "`tau` is"),
+    ] {
+        let e = read(with_manifest(&n, |m| m[key] = value.clone())).expect_err(key);
+        assert!(e.contains(want), "{key}: {e}");
+    }
+    // The name alone is understood: `"phi": "relu"` is relu, not tanh.
+    let relu = read(with_manifest(&n, |m| m["phi"] = serde_json::json!("relu"))).expect("reads");
+    assert_eq!(relu.phi, rnnc::net::Phi::Relu);
+    // The file as written reads back.
+    assert!(read(with_manifest(&n, |_| {})).is_ok());
+}
+
+/// The program, not the file, decides what is compared: a manifest that names the latent
+/// state after an input (`u`) would compare the input column with itself and pass with
+/// NRMSE 0; it is refused, naming both lists. With honest names the same file is read.
+#[test]
+fn a_manifest_that_renames_the_state_is_refused() {
+    let src = "import std.systems\nnetwork integ for Integrator { neurons = 50 }\n";
+    let mut db = SourceDb::new();
+    let a = driver::analyze_text(&mut db, &MemLoader::default(), "i.rnn", src);
+    assert!(!a.has_errors(), "{:?}", a.diagnostics);
+    let built = methods::build(&a.program, 0).expect("builds").net;
+    for bad in [vec!["u"], vec!["t"]] {
+        let mut file = read(with_manifest(&built, |m| {
+            m["states"] = serde_json::json!(bad)
+        }))
+        .expect("reads");
+        let e = rnnc::bind::adopt_names(&mut file, &a.program, 0).expect_err("refused");
+        assert_eq!(e.code.name, "rnnc::weights::mismatch");
+        assert!(
+            e.message.contains(&format!("states are [{}]", bad[0])) && e.message.contains("[x]"),
+            "{}",
+            e.message
+        );
+    }
+    let mut file = read(with_manifest(&built, |_| {})).expect("reads");
+    rnnc::bind::adopt_names(&mut file, &a.program, 0).expect("honest names bind");
+    assert_eq!(file.meta.states, vec!["x".to_string()]);
+}
