@@ -85,10 +85,64 @@ pub trait Loader {
 /// Reads from the file system (used by the CLI).
 pub struct FsLoader;
 
+/// The largest program file rnnc reads (a generated program of this size lexes in about a
+/// second; anything larger is almost certainly not a program).
+pub const MAX_SOURCE_BYTES: u64 = 64 << 20;
+
 impl Loader for FsLoader {
+    /// Reads a regular file of at most [`MAX_SOURCE_BYTES`] (a device file would stream
+    /// forever and a FIFO would block), drops a UTF-8 byte-order mark, and names the line and
+    /// column of the first byte that is not UTF-8.
     fn load(&self, path: &Path) -> Result<String, String> {
-        std::fs::read_to_string(path).map_err(|e| e.to_string())
+        use std::io::Read;
+        let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+        if !meta.is_file() {
+            return Err("not a regular file".into());
+        }
+        if meta.len() > MAX_SOURCE_BYTES {
+            return Err(format!(
+                "{} bytes, more than the {} MiB a program may have",
+                meta.len(),
+                MAX_SOURCE_BYTES >> 20
+            ));
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| e.to_string())?;
+        if bytes.len() as u64 > MAX_SOURCE_BYTES {
+            return Err(format!(
+                "more than the {} MiB a program may have",
+                MAX_SOURCE_BYTES >> 20
+            ));
+        }
+        decode(bytes)
     }
+}
+
+/// Program text from bytes: UTF-8 with an optional byte-order mark.
+pub fn decode(mut bytes: Vec<u8>) -> Result<String, String> {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        format!(
+            "not UTF-8: byte 0x{:02X} at offset {at} (line {line}, column {column})",
+            bytes[at]
+        )
+    })
 }
 
 /// An in-memory file tree (used by tests and the REPL).
@@ -133,4 +187,36 @@ pub fn position(db: &SourceDb, span: crate::span::Span) -> String {
     let line = upto.matches('\n').count() + 1;
     let col = upto.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     format!("{}:{line}:{col}", db.get(span.file).display_name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_is_dropped_and_bad_bytes_are_located() {
+        assert_eq!(
+            decode(b"\xEF\xBB\xBFsystem S {}".to_vec()).unwrap(),
+            "system S {}"
+        );
+        let e = decode(b"// ok\nlet x = \xFF\n".to_vec()).unwrap_err();
+        assert_eq!(e, "not UTF-8: byte 0xFF at offset 14 (line 2, column 9)");
+    }
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = std::env::temp_dir();
+        let e = FsLoader.load(&dir).unwrap_err();
+        assert_eq!(e, "not a regular file");
+        if Path::new("/dev/zero").exists() {
+            assert_eq!(
+                FsLoader.load(Path::new("/dev/zero")).unwrap_err(),
+                "not a regular file"
+            );
+        }
+        let f = dir.join(format!("rnnc-bom-{}.rnn", std::process::id()));
+        std::fs::write(&f, b"\xEF\xBB\xBF// hi\n").unwrap();
+        assert_eq!(FsLoader.load(&f).unwrap(), "// hi\n");
+        let _ = std::fs::remove_file(&f);
+    }
 }
