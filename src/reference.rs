@@ -608,7 +608,7 @@ measures the most recent one in its check. How each is measured, exactly:
 fn value_name(ty: MetricType, show: Show) -> String {
     match (ty, show) {
         (MetricType::Bool, _) => "true/false".into(),
-        (MetricType::Num(0), Show::Percent) => "number (a fraction, printed in %)".into(),
+        (MetricType::Num(0), Show::Percent(_)) => "number (a fraction, printed in %)".into(),
         (MetricType::Num(0), Show::Count) => "number (a count)".into(),
         (MetricType::Num(0), _) => "number".into(),
         (MetricType::Num(-1), _) => "per second".into(),

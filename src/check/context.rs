@@ -70,15 +70,7 @@ pub(super) fn guards(cx: &Context, m: &Metric, sim_error: Option<&str>) -> Resul
     let Some(info) = Metric::info(name) else {
         return Ok(());
     };
-    let reads_sim = info.needs_sim
-        || matches!(
-            m,
-            Metric::LyapunovMax(_)
-                | Metric::Lyapunov(_)
-                | Metric::SyncError(_)
-                | Metric::MeanRate(_)
-        );
-    if let (true, Some(e)) = (reads_sim, sim_error) {
+    if let (true, Some(e)) = (m.reads_last_run(), sim_error) {
         return Err(fail(
             &codes::CHECK_SIMULATION_FAILED,
             format!("the simulation failed: {e}"),

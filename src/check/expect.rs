@@ -65,16 +65,13 @@ pub(super) fn show(m: &Metric, v: &Value) -> String {
     if matches!(m, Metric::AttractorDistance(_)) && x >= COLLAPSED {
         return "collapse (a component's spread is below half the system's)".into();
     }
-    match (m, m.show()) {
-        (Metric::Density(_) | Metric::Accuracy(_), Show::Percent) => {
-            format!("{:.2} %", 100.0 * x)
-        }
-        (_, Show::Percent) => format!("{:.4} %", 100.0 * x),
-        (_, Show::PerSecond) => format!("{x:.2e} per s"),
-        (_, Show::Sci) => format!("{x:.3e}"),
-        (_, Show::Seconds) => format!("{x:.3} s"),
-        (_, Show::Count) => format!("{x}"),
-        (_, Show::Plain | Show::Bool) => format!("{x:.6}"),
+    match m.show() {
+        Show::Percent(decimals) => format!("{:.*} %", decimals, 100.0 * x),
+        Show::PerSecond => format!("{x:.2e} per s"),
+        Show::Sci => format!("{x:.3e}"),
+        Show::Seconds => format!("{x:.3} s"),
+        Show::Count => format!("{x}"),
+        Show::Plain | Show::Bool => format!("{x:.6}"),
     }
 }
 

@@ -791,8 +791,8 @@ family! {
 /// How a metric's value is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Show {
-    /// A fraction printed in percent (`0.0312 %`).
-    Percent,
+    /// A fraction printed in percent with this many decimals (`0.0312 %`).
+    Percent(usize),
     /// A rate, `1.2e-3 per s`.
     PerSecond,
     Seconds,
@@ -972,7 +972,7 @@ impl Metric {
         };
         use MetricType::{Bool, Num};
         Some(match name {
-            Nrmse::NAME => i(Num(0), Show::Percent, false, true, true),
+            Nrmse::NAME => i(Num(0), Show::Percent(4), false, true, true),
             Drift::NAME => i(Num(-1), Show::PerSecond, false, true, true),
             DivergenceTime::NAME => i(Num(1), Show::Seconds, false, true, true),
             AttractorDistance::NAME => i(Num(0), Show::Plain, false, true, true),
@@ -983,19 +983,33 @@ impl Metric {
             VectorFieldError::NAME => i(Num(-1), Show::Plain, false, false, true),
             SpectralRadius::NAME => i(Num(0), Show::Plain, false, false, false),
             DaleMetric::NAME => i(Bool, Show::Bool, false, false, false),
-            Density::NAME => i(Num(0), Show::Percent, false, false, false),
+            Density::NAME => i(Num(0), Show::Percent(2), false, false, false),
             WiringCost::NAME => i(Num(0), Show::Plain, false, false, false),
             Modularity::NAME => i(Num(0), Show::Plain, false, false, false),
             SmallWorldness::NAME => i(Num(0), Show::Plain, false, false, false),
             MemoryCapacity::NAME => i(Num(0), Show::Plain, false, false, false),
-            Accuracy::NAME => i(Num(0), Show::Percent, true, false, false),
-            Recall::NAME => i(Num(0), Show::Percent, false, false, false),
+            Accuracy::NAME => i(Num(0), Show::Percent(2), true, false, false),
+            Recall::NAME => i(Num(0), Show::Percent(2), false, false, false),
             Solved::NAME => i(Bool, Show::Bool, false, false, false),
             SyncError::NAME => i(Num(0), Show::Sci, false, false, false),
             MeanRate::NAME => i(Num(0), Show::Plain, false, false, false),
             TimescaleGradient::NAME => i(Num(0), Show::Plain, false, false, false),
             _ => return None,
         })
+    }
+
+    /// Whether the metric measures the most recent `simulate` when there is one (those that
+    /// need one, and those that fall back to a run of their own without one): a failed
+    /// simulation makes it an error.
+    pub fn reads_last_run(&self) -> bool {
+        Metric::info(self.name()).is_some_and(|i| i.needs_sim)
+            || matches!(
+                self,
+                Metric::LyapunovMax(_)
+                    | Metric::Lyapunov(_)
+                    | Metric::SyncError(_)
+                    | Metric::MeanRate(_)
+            )
     }
 
     pub fn show(&self) -> Show {
