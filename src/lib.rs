@@ -19,6 +19,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod bind;
+pub mod budget;
 pub mod check;
 pub mod constraints;
 pub mod decl;

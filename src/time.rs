@@ -9,12 +9,16 @@
 //!   where a quotient within 1e-9 of a whole number counts as that number (`0.3 / 0.1` is 3
 //!   steps, not 4).
 
+/// Counts saturate here, far above [`crate::budget::MAX_STEPS`], so that arithmetic on a
+/// count (`steps + 1`, `steps * width`) cannot overflow before the budget refuses it.
+pub const SATURATE: f64 = 1e15;
+
 /// Steps of `dt` in a stated duration: `round(T / dt)`, ties away from zero; 0 for a
-/// negative or non-finite quotient.
+/// negative or non-finite quotient, [`SATURATE`] for a larger one (or an infinite one).
 pub fn steps(duration: f64, dt: f64) -> usize {
     let q = duration / dt;
-    if q.is_finite() && q > 0.0 {
-        q.round() as usize
+    if q > 0.0 {
+        q.min(SATURATE).round() as usize
     } else {
         0
     }
@@ -23,8 +27,8 @@ pub fn steps(duration: f64, dt: f64) -> usize {
 /// Steps of `dt` covering at least `duration`: `ceil(T / dt)` up to a relative 1e-9.
 pub fn steps_at_least(duration: f64, dt: f64) -> usize {
     let q = duration / dt;
-    if q.is_finite() && q > 0.0 {
-        (q - 1e-9 * q.max(1.0)).ceil() as usize
+    if q > 0.0 {
+        (q - 1e-9 * q.max(1.0)).min(SATURATE).ceil() as usize
     } else {
         0
     }
@@ -41,6 +45,9 @@ mod tests {
         assert_eq!(steps(0.00149, 0.001), 1);
         assert_eq!(steps(-1.0, 0.001), 0);
         assert_eq!(steps(f64::NAN, 0.001), 0);
+        assert_eq!(steps(1.0, 1e-300), 1e15 as usize);
+        assert_eq!(steps(f64::INFINITY, 1.0), 1e15 as usize);
+        assert_eq!(steps_at_least(1.0, 0.0), 1e15 as usize);
         assert_eq!(steps_at_least(0.3, 0.1), 3);
         assert_eq!(steps_at_least(0.30001, 0.1), 4);
         assert_eq!(steps_at_least(2.0, 0.001), 2000);

@@ -47,6 +47,8 @@ pub enum RunError {
     Diverged(Diverged),
     /// The program's own solution blew up.
     Reference(String),
+    /// Over the memory budget or the step limit.
+    TooLarge(crate::budget::TooLarge),
 }
 
 impl std::fmt::Display for RunError {
@@ -55,6 +57,7 @@ impl std::fmt::Display for RunError {
             RunError::Input(m) => write!(f, "input: {m}"),
             RunError::Diverged(d) => d.fmt(f),
             RunError::Reference(m) => write!(f, "the program's exact solution: {m}"),
+            RunError::TooLarge(e) => e.fmt(f),
         }
     }
 }
@@ -183,6 +186,10 @@ pub fn teacher_force_for(
     let mut y = vec![0.0; lat.n_outputs()];
     let mut ode = Dopri5::new(d, 1e-10, 1e-12);
     let mut z = z0.to_vec();
+    let what = || format!("teacher forcing over {steps} steps");
+    crate::budget::steps(steps as f64, what).map_err(RunError::TooLarge)?;
+    crate::budget::claim(crate::budget::f64s((steps * fb.rows.len()) as f64), what)
+        .map_err(RunError::TooLarge)?;
     let mut fed = Vec::with_capacity(steps * fb.rows.len());
     for t in 0..steps {
         oev.eval(&z, &u, &mut y);
@@ -231,6 +238,21 @@ pub fn simulate(
     let (k, d) = (lat.k, lat.d);
     let n_out = lat.n_outputs();
     let width = columns.len();
+    // Two traces (the network's, the reference's) and the inputs, before any is allocated.
+    let what = || {
+        use crate::budget::num;
+        format!(
+            "a `simulate` of {} s at dt = {} s",
+            num(sim.duration),
+            num(dt)
+        )
+    };
+    crate::budget::steps(steps as f64, what).map_err(RunError::TooLarge)?;
+    crate::budget::claim(
+        crate::budget::f64s((steps as f64 + 1.0) * (2 * width + k) as f64),
+        what,
+    )
+    .map_err(RunError::TooLarge)?;
 
     // The inputs, sampled per step, with their noise.
     let mut drive = Drive::new(lat, sim, dt, seed)?;

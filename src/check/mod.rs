@@ -114,7 +114,37 @@ pub fn run_with(
         },
     };
     let mut lines = Vec::new();
+    // The analyses settle and measure over tens of the slowest unit's time constant: a unit
+    // whose leak is almost 0 (a weight file's alpha of 1e-12) would make them endless.
+    let settle = 20.0 * net.tau_max() / net.dt;
+    if let Err(t) = crate::budget::steps(settle, || {
+        format!(
+            "settling over 20 time constants of the slowest unit (alpha = {:.1e})",
+            net.dt / net.tau_max()
+        )
+    }) {
+        for step in &check.steps {
+            if let CheckStep::Expect { text, span, .. } = step {
+                let d = t.diagnostic(*span).help(
+                    "the slowest unit's leak `alpha` is too small for the analyses of `rnnc check`",
+                );
+                lines.push(Line {
+                    text: text.clone(),
+                    value: None,
+                    pass: None,
+                    error: Some(t.to_string()),
+                    diagnostic: Some(d),
+                    detail: None,
+                });
+            }
+        }
+        return Report {
+            network: program.networks[check.network].name.clone(),
+            lines,
+        };
+    }
     let mut sim_error: Option<String> = None;
+    let mut too_large: Option<crate::budget::TooLarge> = None;
     for step in &check.steps {
         match step {
             CheckStep::Simulate(sim) => {
@@ -125,16 +155,29 @@ pub fn run_with(
                         cx.last = Some(t);
                         cx.last_sim = Some(sim);
                         sim_error = None;
+                        too_large = None;
                     }
                     Err(e) => {
                         cx.last = None;
                         sim_error = Some(e.to_string());
+                        too_large = match e {
+                            trace::RunError::TooLarge(t) => Some(t),
+                            _ => None,
+                        };
                     }
                 }
             }
             CheckStep::Expect { expr, text, span } => {
                 let mut line = expect(&cx, expr, text, sim_error.as_deref());
                 if let Some(d) = &mut line.diagnostic {
+                    // A simulation refused for its size says so, with the way out.
+                    if let (Some(t), true) = (
+                        &too_large,
+                        std::ptr::eq(d.code, &codes::CHECK_SIMULATION_FAILED),
+                    ) {
+                        d.code = &codes::LIMITS_TOO_LARGE;
+                        d.help = Some(t.help().into());
+                    }
                     *d = std::mem::replace(d, Diagnostic::error(d.code, "")).at(
                         *span,
                         format!(

@@ -68,12 +68,6 @@ pub fn command(shell: &mut Shell, args: Args) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    if let Err(e) = std::fs::create_dir_all(&args.out) {
-        return shell.fail(&[super::io_error(format!(
-            "cannot create {}: {e}",
-            args.out.display()
-        ))]);
-    }
     let opts = rnnc::npz::WriteOpts {
         dense: args.dense,
         version: env!("CARGO_PKG_VERSION").into(),
@@ -84,6 +78,15 @@ pub fn command(shell: &mut Shell, args: Args) -> ExitCode {
             failed = true;
             continue;
         };
+        // The folder is made when the first network is ready, so a failed build leaves none.
+        if !args.out.is_dir() {
+            if let Err(e) = std::fs::create_dir_all(&args.out) {
+                return shell.fail(&[super::io_error(format!(
+                    "cannot create {}: {e}",
+                    args.out.display()
+                ))]);
+            }
+        }
         let path = args.out.join(format!("{}.npz", program.networks[i].name));
         let written = write_atomic(&path, |w| {
             rnnc::npz::write(w, &built.net, &opts).map_err(|e| e.to_string())

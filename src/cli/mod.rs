@@ -27,6 +27,39 @@ struct Cli {
     /// Never colour diagnostics.
     #[arg(long, global = true)]
     no_color: bool,
+    /// Memory budget for one command (`16GB`, `512MB`); the default is 80 % of the available
+    /// memory, at most 8 GB and at most half of a `ulimit -v`.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = rnnc::budget::parse)]
+    memory: Option<u64>,
+}
+
+/// The default memory budget: 80 % of `MemAvailable`, at most 8 GB, at most half of the
+/// address-space limit (`ulimit -v`); the library's default where `/proc` says nothing.
+fn machine_budget() -> u64 {
+    let field = |text: &str, key: &str| -> Option<f64> {
+        let line = text.lines().find(|l| l.starts_with(key))?;
+        line[key.len()..].split_whitespace().next()?.parse().ok()
+    };
+    let mut budget = 8e9_f64;
+    let mut known = false;
+    if let Ok(info) = std::fs::read_to_string("/proc/meminfo") {
+        if let Some(kb) = field(&info, "MemAvailable:") {
+            budget = budget.min(0.8 * kb * 1024.0);
+            known = true;
+        }
+    }
+    if let Ok(limits) = std::fs::read_to_string("/proc/self/limits") {
+        // "Max address space   unlimited   unlimited   bytes", or a number of bytes.
+        if let Some(bytes) = field(&limits, "Max address space") {
+            budget = budget.min(0.5 * bytes);
+            known = true;
+        }
+    }
+    if known {
+        budget.max(1e8) as u64
+    } else {
+        rnnc::budget::DEFAULT
+    }
 }
 
 #[derive(Subcommand)]
@@ -102,19 +135,34 @@ pub fn io_error(message: String) -> Diagnostic {
 
 /// Writes `path` whole or not at all: into a temporary file beside it, renamed when
 /// complete, so an interrupted or failed write never leaves a partial file (or destroys the
-/// old one).
+/// old one). A symbolic link at `path` is replaced, never followed.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(std::io::BufWriter<std::fs::File>) -> Result<(), String>,
 ) -> Result<(), Diagnostic> {
+    atomic_path(path, |tmp| {
+        // `create_new`: never write through a link someone left at the temporary name.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(tmp)
+            .map_err(|e| e.to_string())
+            .and_then(|f| write(std::io::BufWriter::new(f)))
+    })
+}
+
+/// [`write_atomic`] for writers that want a path: `write` fills a temporary path beside `path`
+/// (same extension, so format detection by name works), which is then renamed onto `path`.
+pub fn atomic_path(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<(), Diagnostic> {
     let name = path
         .file_name()
         .map_or("out".into(), |n| n.to_string_lossy().to_string());
-    let tmp = path.with_file_name(format!(".{name}.rnnc-tmp"));
-    let result = std::fs::File::create(&tmp)
-        .map_err(|e| e.to_string())
-        .and_then(|f| write(std::io::BufWriter::new(f)))
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
+    let tmp = path.with_file_name(format!(".rnnc-tmp-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let result = write(&tmp).and_then(|()| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
     result.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         io_error(format!("cannot write {}: {e}", path.display()))
@@ -131,6 +179,7 @@ pub fn main() -> ExitCode {
     } else {
         Style::Fancy
     };
+    rnnc::budget::set(cli.memory.unwrap_or_else(machine_budget));
     let mut shell = Shell {
         style,
         db: SourceDb::new(),

@@ -13,7 +13,43 @@ const COLORS: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
-/// Writes an SVG or PNG (by extension) of `columns` of `net` over `reference`.
+/// The formats a plot is written in, by the path's extension.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Format {
+    Svg,
+    Png,
+}
+
+/// The format `path` asks for; an error for any other extension (checked before a run, so a
+/// typo costs nothing).
+pub fn format(path: &Path) -> Result<Format, String> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("svg") => Ok(Format::Svg),
+        Some("png") => Ok(Format::Png),
+        Some(e) => Err(format!(
+            "cannot write a plot as `.{e}`: name the file `.svg` or `.png`"
+        )),
+        None => Err("a plot file needs an extension: `.svg` or `.png`".into()),
+    }
+}
+
+/// The font every plot's text is laid out and drawn with (the SVG backend measures text too),
+/// embedded so that plots work on a machine with no fonts installed.
+fn register_font() -> Result<(), String> {
+    static FONT: &[u8] = include_bytes!("../../assets/DejaVuSansMono.ttf");
+    static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *ONCE.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok()
+    });
+    ok.then_some(())
+        .ok_or_else(|| "cannot load the plot font".to_string())
+}
+
+/// Writes an SVG or PNG (by extension) of `columns` of `net` over `reference`, whole or not
+/// at all: drawn in memory (SVG) or into a temporary file beside `path` (PNG), then renamed.
 pub fn plot(
     path: &Path,
     title: &str,
@@ -21,19 +57,28 @@ pub fn plot(
     reference: &Trace,
     columns: &[String],
 ) -> Result<(), String> {
-    let png = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-    if png {
-        // The bitmap backend draws text with this font; SVG leaves fonts to the viewer.
-        static FONT: &[u8] = include_bytes!("../../assets/DejaVuSansMono.ttf");
-        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
-            .map_err(|_| "cannot load the plot font".to_string())?;
-        let root = BitMapBackend::new(path, (1000, 500)).into_drawing_area();
-        draw(root, title, net, reference, columns)
-    } else {
-        let root = SVGBackend::new(path, (1000, 500)).into_drawing_area();
-        draw(root, title, net, reference, columns)
+    let format = format(path)?;
+    register_font()?;
+    match format {
+        Format::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, (1000, 500)).into_drawing_area();
+                draw(root, title, net, reference, columns)?;
+            }
+            super::write_atomic(path, |mut w| {
+                use std::io::Write;
+                w.write_all(svg.as_bytes())
+                    .and_then(|()| w.flush())
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(|d| d.message)
+        }
+        Format::Png => super::atomic_path(path, |tmp| {
+            let root = BitMapBackend::new(tmp, (1000, 500)).into_drawing_area();
+            draw(root, title, net, reference, columns)
+        })
+        .map_err(|d| d.message),
     }
 }
 
@@ -75,12 +120,23 @@ where
         .caption(title, ("sans-serif", 20))
         .margin(10)
         .x_label_area_size(35)
-        .y_label_area_size(50)
+        .y_label_area_size(70)
         .build_cartesian_2d(t0..t1.max(t0 + 1e-9), (lo - pad)..(hi + pad))
         .map_err(e)?;
+    // Enough decimals that neighbouring tick labels differ (a drift of 1e-4 is not all `0.0`).
+    let span = (hi + pad) - (lo - pad);
+    let decimals = (-(span / 10.0).log10()).ceil().clamp(0.0, 12.0) as usize;
+    let y_label = move |v: &f64| {
+        if !(1e-12..=1e6).contains(&span) {
+            format!("{v:.2e}")
+        } else {
+            format!("{v:.decimals$}")
+        }
+    };
     chart
         .configure_mesh()
         .x_desc("t (s)")
+        .y_label_formatter(&y_label)
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(e)?;

@@ -43,6 +43,9 @@ fn bad(message: String) -> Diagnostic {
 }
 
 pub fn command(shell: &mut Shell, args: Args) -> ExitCode {
+    if let Some(Err(e)) = args.plot.as_deref().map(plot::format) {
+        return shell.fail(&[bad(e)]);
+    }
     let Some(analysis) = shell.front_end(&args.file) else {
         return ExitCode::from(EXIT_INVALID);
     };
@@ -116,6 +119,9 @@ pub fn command(shell: &mut Shell, args: Args) -> ExitCode {
     let start = Instant::now();
     let (trace, reference) = match rnnc::trace::simulate(&built.net, &lat, &sim, network.seed) {
         Ok(t) => t,
+        Err(rnnc::trace::RunError::TooLarge(t)) => {
+            return shell.fail(&[t.diagnostic(sim.span)]);
+        }
         Err(e) => {
             return shell.fail(&[Diagnostic::error(
                 &codes::CHECK_SIMULATION_FAILED,

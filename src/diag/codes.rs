@@ -223,6 +223,17 @@ while training data is generated, a least-squares solve is singular, or a task g
 no training samples. The message names the network and the reason. Check the system's domain
 and equations (a flow must be finite over the whole domain), the task's periods and
 expectations, or raise a regularization option (`reg`, `ridge`).";
+    LIMITS_TOO_LARGE = "rnnc::limits::too_large", "work over the memory budget or the step limit",
+"Sizes that come from a program or a weight file are priced before anything is allocated.
+Memory: building a network holds a few dense N x N matrices (N = `neurons`), a `simulate`
+holds its trace (steps x columns, twice: the network and the exact solution), a task holds
+its trials. When the estimate is over the budget, rnnc stops with this error instead of
+running out of memory. The budget is a share of the machine's available memory (at most
+8 GB, at most half of a `ulimit -v`); raise or lower it with `--memory 16GB`.
+Time: one run takes at most 10^9 steps and one time constant at most 10^6 steps of `dt`
+(the analyses of `rnnc check` settle over tens of time constants), so a tiny `dt` or an
+enormous duration is an error, not a run that never ends. Make the duration shorter, `dt`
+larger, or the network smaller.";
     BUILD_WARNING = "rnnc::build::domain_corners", "a box domain whose corners the network does not represent",
 "NEF represents a d-dimensional box domain by mapping the unit ball into it, inscribed: the
 corners of the box lie outside what the population encodes, and the decoded state is accurate

@@ -68,6 +68,20 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
         .at(span, "here")
     };
     let method_span = network.method.span;
+    let bytes = memory_estimate(network);
+    crate::budget::claim(bytes, || {
+        format!(
+            "building network `{}` ({} neurons, `{}`)",
+            network.name,
+            network.neurons.unwrap_or(0),
+            network.method.name()
+        )
+    })
+    .map_err(|e| e.diagnostic(network.span))?;
+    crate::budget::steps(drive_steps(network), || {
+        format!("driving reservoir `{}` for its fit", network.name)
+    })
+    .map_err(|e| e.diagnostic(method_span))?;
     match (&network.method.kind, &network.target) {
         (Method::Reservoir(opts), _) => {
             build_reservoir(program, network, opts, &failed, &unsupported)
@@ -86,6 +100,34 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
             &format!("the direct construction `{}`", network.method.name()),
             method_span,
         )),
+    }
+}
+
+/// What building `network` holds at its peak, in bytes, priced before anything is
+/// allocated: three dense N x N matrices (the Gram matrix or the dense recurrent weights, their
+/// factorization, the written file's `W_rec`) and a row of latent values per fitting sample
+/// (evaluation points, or a reservoir's driven steps; the neurons' activities are folded into
+/// the Gram matrix block by block, never held per sample).
+pub fn memory_estimate(network: &Network) -> f64 {
+    let n = network.neurons.unwrap_or(0) as f64;
+    let samples = match &network.method.kind {
+        Method::Nef(o) => o.eval_points.map_or(2500.0_f64.max(2.0 * n), |m| m as f64),
+        Method::Lowrank(_) => 2.0 * n,
+        Method::Reservoir(_) => drive_steps(network),
+        _ => 0.0,
+    };
+    crate::budget::f64s(3.0 * n * n + 16.0 * samples)
+}
+
+/// Steps a reservoir is driven while it is fitted: `washout + train` (a system), or `train`
+/// and at least one set of the task's trials (a task); 0 for the other methods.
+fn drive_steps(network: &Network) -> f64 {
+    let Method::Reservoir(o) = &network.method.kind else {
+        return 0.0;
+    };
+    match &network.target {
+        Target::Task(_) => o.train / network.dt,
+        _ => (o.washout + o.train / o.starts.max(1) as f64) * o.starts.max(1) as f64 / network.dt,
     }
 }
 

@@ -210,6 +210,28 @@ impl Sema<'_> {
             Some(e) => self.positive_time(e, "`dt`")?,
             None => DEFAULT_DT,
         };
+        // A time constant spans a bounded number of steps: the analyses run for tens of them.
+        if let Some(t) = tau {
+            let per_tau = t / dt;
+            if per_tau > crate::budget::MAX_STEPS_PER_TAU {
+                let at = field("dt").or(field("tau")).map_or(n.name.span, |e| e.span);
+                self.diags.push(
+                    Diagnostic::error(
+                        &codes::LIMITS_TOO_LARGE,
+                        format!(
+                            "`dt = {} s` gives {per_tau:.1e} steps per time constant `tau = {} s`, \
+                             over the limit of {:.0e}",
+                            crate::budget::num(dt),
+                            crate::budget::num(t),
+                            crate::budget::MAX_STEPS_PER_TAU
+                        ),
+                    )
+                    .at(at, "too many steps per time constant")
+                    .help("make `dt` larger: a step of tau / 100 is accurate for rate networks"),
+                );
+                return None;
+            }
+        }
         let seed = match field("seed") {
             Some(e) => self
                 .whole(&scope, e, 0, &codes::CALL_BAD_ARG, "`seed`")
@@ -343,10 +365,20 @@ impl Sema<'_> {
         }
         .expect_dim(&h, 1, what)?;
         let v = self.eval(&scope, &h)?.as_f64()?;
-        if v <= 0.0 {
+        if !(v > 0.0 && v.is_finite()) {
             self.diags.push(
-                Diagnostic::error(&codes::CALL_BAD_ARG, format!("{what} must be positive"))
-                    .at(e.span, "not positive"),
+                Diagnostic::error(
+                    &codes::CALL_BAD_ARG,
+                    format!("{what} must be positive and finite"),
+                )
+                .at(
+                    e.span,
+                    if v > 0.0 {
+                        "not finite"
+                    } else {
+                        "not positive"
+                    },
+                ),
             );
             return None;
         }

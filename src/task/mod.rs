@@ -205,6 +205,24 @@ pub fn generate(task: &Task, dt: f64, seed: u64, stream: &str) -> Result<Trials,
         codes.push(pcs);
     }
 
+    // Every trial holds at least one step of inputs and targets: price the count first, then
+    // the steps as the periods' durations are drawn.
+    let m: usize = task.outputs.iter().map(|c| c.len()).sum();
+    let per_step = crate::budget::f64s((k + 2 * m + 1) as f64);
+    let count = task.trials.len() as f64 * n_conditions as f64 * task.repeats as f64;
+    let what = |steps: f64| {
+        move || {
+            use crate::budget::num;
+            format!(
+                "task `{}` ({} trials, {} steps)",
+                task.name,
+                num(count),
+                num(steps)
+            )
+        }
+    };
+    crate::budget::claim(count * per_step, what(count)).map_err(|e| e.to_string())?;
+    let mut total = 0.0;
     let mut trials = Vec::new();
     for (ti, trial) in task.trials.iter().enumerate() {
         let name = trial.name.clone().unwrap_or_else(|| "trial".into());
@@ -252,6 +270,9 @@ pub fn generate(task: &Task, dt: f64, seed: u64, stream: &str) -> Result<Trials,
                     at += steps;
                 }
                 let steps = at;
+                total += steps as f64;
+                crate::budget::steps(total, what(total)).map_err(|e| e.to_string())?;
+                crate::budget::claim(total * per_step, what(total)).map_err(|e| e.to_string())?;
                 // Inputs, sampled at each step's midpoint, with their noise.
                 let mut inputs = vec![0.0; steps * k];
                 let mut rules = Vec::new();

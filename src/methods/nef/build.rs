@@ -167,8 +167,8 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
         dim,
     };
     let par = Par::rayon(0);
-    let mut gram = Mat::<f64>::zeros(n, n);
-    let mut rhs = Mat::<f64>::zeros(n, nf);
+    let mut gram = crate::budget::try_zeros(n, n)?;
+    let mut rhs = crate::budget::try_zeros(n, nf)?;
     let mut amax = 0.0f64;
     let mut block = vec![0.0; BLOCK * n];
     for start in (0..m).step_by(BLOCK) {
