@@ -116,23 +116,25 @@ pub fn run_with(
     let mut lines = Vec::new();
     // The analyses settle and measure over tens of the slowest unit's time constant: a unit
     // whose leak is almost 0 (a weight file's alpha of 1e-12) would make them endless.
-    let settle = 20.0 * net.tau_max() / net.dt;
-    if let Err(t) = crate::budget::steps(settle, || {
-        format!(
-            "settling over 20 time constants of the slowest unit (alpha = {:.1e})",
-            net.dt / net.tau_max()
-        )
-    }) {
+    // The same limit as the front end's: at most 10^6 steps in the slowest time constant.
+    let per_tau = net.tau_max() / net.dt;
+    if per_tau > crate::budget::MAX_STEPS_PER_TAU || !per_tau.is_finite() {
+        let message = format!(
+            "the slowest unit's leak alpha = {:.1e} gives {per_tau:.1e} steps per time \
+             constant, over the limit of {:.0e}",
+            net.dt / net.tau_max(),
+            crate::budget::MAX_STEPS_PER_TAU
+        );
         for step in &check.steps {
             if let CheckStep::Expect { text, span, .. } = step {
-                let d = t.diagnostic(*span).help(
-                    "the slowest unit's leak `alpha` is too small for the analyses of `rnnc check`",
-                );
+                let d = Diagnostic::error(&codes::LIMITS_TOO_LARGE, message.clone())
+                    .at(*span, "checking this")
+                    .help("the analyses of `rnnc check` settle over tens of time constants");
                 lines.push(Line {
                     text: text.clone(),
                     value: None,
                     pass: None,
-                    error: Some(t.to_string()),
+                    error: Some(message.clone()),
                     diagnostic: Some(d),
                     detail: None,
                 });
