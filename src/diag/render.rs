@@ -68,11 +68,21 @@ pub fn render(db: &SourceDb, d: &Diagnostic, style: Style) -> String {
     out
 }
 
-/// Renders a list, followed by a one-line count.
+/// At most this many diagnostics are rendered; the rest are counted. A generated file with a
+/// million mistakes gets a readable answer in bounded time.
+pub const MAX_SHOWN: usize = 100;
+
+/// Renders `diags` (the first [`MAX_SHOWN`]) and a count line.
 pub fn render_all(db: &SourceDb, diags: &[Diagnostic], style: Style) -> String {
     let mut out = String::new();
-    for d in diags {
+    for d in diags.iter().take(MAX_SHOWN) {
         out.push_str(&render(db, d, style));
+    }
+    if diags.len() > MAX_SHOWN {
+        out.push_str(&format!(
+            "... and {} more diagnostics not shown (the first {MAX_SHOWN} are above)\n",
+            diags.len() - MAX_SHOWN
+        ));
     }
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
