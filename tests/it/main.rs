@@ -11,6 +11,7 @@ mod examples;
 mod examples_run;
 mod feedback;
 mod fixed_points;
+mod fuzz;
 mod graph;
 mod interop;
 mod limits;
