@@ -220,8 +220,18 @@ pub fn teacher_force_for(
     Ok((x, z))
 }
 
-/// Runs the network and the exact solution on one `simulate` step. Columns: `t`, the
-/// inputs, the latent state, the outputs (the network's decoded; the reference's exact).
+/// The columns of a `simulate` step's traces: `t`, the inputs, the latent state, the outputs.
+pub fn columns(net: &Net, lat: &Latent) -> Vec<String> {
+    let mut columns = vec!["t".to_string()];
+    columns.extend(lat.sys.input_names());
+    columns.extend(net.meta.states.iter().cloned());
+    columns.extend(net.meta.outputs.iter().cloned());
+    columns
+}
+
+/// Runs the network and the exact solution on one `simulate` step. Columns: [`columns`]
+/// (the network's decoded state and outputs; the reference's exact ones). Both traces are
+/// held: the budget is claimed first.
 pub fn simulate(
     net: &Net,
     lat: &Latent,
@@ -230,15 +240,8 @@ pub fn simulate(
 ) -> Result<(Trace, Trace), RunError> {
     let dt = net.dt;
     let steps = crate::time::steps(sim.duration, dt).max(1);
-    let mut z0 = start(lat, sim);
-    let mut columns = vec!["t".to_string()];
-    columns.extend(lat.sys.input_names());
-    columns.extend(net.meta.states.iter().cloned());
-    columns.extend(net.meta.outputs.iter().cloned());
-    let (k, d) = (lat.k, lat.d);
-    let n_out = lat.n_outputs();
+    let columns = columns(net, lat);
     let width = columns.len();
-    // Two traces (the network's, the reference's) and the inputs, before any is allocated.
     let what = || {
         use crate::budget::num;
         format!(
@@ -249,30 +252,63 @@ pub fn simulate(
     };
     crate::budget::steps(steps as f64, what).map_err(RunError::TooLarge)?;
     crate::budget::claim(
-        crate::budget::f64s((steps as f64 + 1.0) * (2 * width + k) as f64),
+        crate::budget::f64s((steps as f64 + 1.0) * (2 * width) as f64),
         what,
     )
     .map_err(RunError::TooLarge)?;
+    let (mut a, mut b) = (
+        Vec::with_capacity((steps + 1) * width),
+        Vec::with_capacity((steps + 1) * width),
+    );
+    simulate_stream(net, lat, sim, seed, &mut |x, y| {
+        a.extend_from_slice(x);
+        b.extend_from_slice(y);
+    })?;
+    Ok((
+        Trace {
+            columns: columns.clone(),
+            data: a,
+        },
+        Trace { columns, data: b },
+    ))
+}
 
-    // The inputs, sampled per step, with their noise.
-    let mut drive = Drive::new(lat, sim, dt, seed)?;
-    let mut inputs = vec![0.0; (steps + 1) * k];
-    for t in 0..=steps {
-        drive.advance_noise();
-        drive.eval((t as f64 + 0.5) * dt, &mut inputs[t * k..(t + 1) * k]);
-    }
+/// [`simulate`] in O(N + d) memory: `row(network, reference)` sees each step's two rows
+/// (columns as [`columns`]) in order, the network and the exact solution advancing in
+/// lockstep. On an error the rows seen so far are a prefix of the run.
+pub fn simulate_stream(
+    net: &Net,
+    lat: &Latent,
+    sim: &Simulate,
+    seed: u64,
+    row: &mut dyn FnMut(&[f64], &[f64]),
+) -> Result<(), RunError> {
+    let dt = net.dt;
+    let steps = crate::time::steps(sim.duration, dt).max(1);
+    let what = || {
+        use crate::budget::num;
+        format!(
+            "a `simulate` of {} s at dt = {} s",
+            num(sim.duration),
+            num(dt)
+        )
+    };
+    crate::budget::steps(steps as f64, what).map_err(RunError::TooLarge)?;
+    let mut z = start(lat, sim);
+    let (k, d) = (lat.k, lat.d);
+    let n_out = lat.n_outputs();
 
     // The network: a driven reservoir (no W_enc, a loop closed through W_fb) is teacher-forced
     // onto the trajectory from the start; otherwise the file's init_state for the program's
     // init, else the encoded start.
     let x0 = if net.enc.is_none() && net.feedback.is_some() {
-        let (x, z) = teacher_force(net, lat, &z0)?;
-        z0 = z;
+        let (x, z1) = teacher_force(net, lat, &z)?;
+        z = z1;
         x
     } else if sim.from.is_empty() {
         net.init_state.clone()
     } else {
-        net.encode(&z0).ok_or_else(|| {
+        net.encode(&z).ok_or_else(|| {
             RunError::Input(
                 "the network has neither `W_enc` nor `W_fb`, so it cannot be started at a \
                  `from` state; simulate from the program's `init` (the file's init_state)"
@@ -280,56 +316,94 @@ pub fn simulate(
             )
         })?
     };
-    let mut data = Vec::with_capacity((steps + 1) * width);
-    let net_k = net.n_inputs();
+
+    // The inputs, sampled at each step's midpoint with their noise, shared by both sides; the
+    // exact solution advances one step each time the network's row is recorded.
+    let mut drive = Drive::new(lat, sim, dt, seed)?;
+    let sample = std::cell::RefCell::new(vec![0.0; k]);
+    let net_k = net.n_inputs().min(k);
+    let mut ode = Dopri5::new(d, 1e-10, 1e-12);
+    let mut ev = lat.evaluator();
+    let mut oev = lat.output_evaluator();
+    let mut y = vec![0.0; n_out];
+    let width = 1 + k + d + n_out;
+    let (mut net_row, mut ref_row) = (vec![0.0; width], vec![0.0; width]);
+    let mut failed: Option<RunError> = None;
     sim::run(
         net,
         &x0,
         steps,
         &mut |t, u| {
-            u[..k.min(net_k)].copy_from_slice(&inputs[t * k..t * k + k.min(net_k)]);
+            let mut sample = sample.borrow_mut();
+            drive.advance_noise();
+            drive.eval((t as f64 + 0.5) * dt, &mut sample);
+            u[..net_k].copy_from_slice(&sample[..net_k]);
         },
         &mut |s| {
-            data.push(s.step as f64 * dt);
-            data.extend_from_slice(&inputs[s.step * k..(s.step + 1) * k]);
-            data.extend_from_slice(&s.y[..(d + n_out).min(s.y.len())]);
+            if failed.is_some() {
+                return;
+            }
+            let sample = sample.borrow();
+            let t0 = s.step as f64 * dt;
+            net_row[0] = t0;
+            net_row[1..1 + k].copy_from_slice(&sample);
+            let m = (d + n_out).min(s.y.len());
+            net_row[1 + k..1 + k + m].copy_from_slice(&s.y[..m]);
+            oev.eval(&z, &sample, &mut y);
+            ref_row[0] = t0;
+            ref_row[1..1 + k].copy_from_slice(&sample);
+            ref_row[1 + k..1 + k + d].copy_from_slice(&z);
+            ref_row[1 + k + d..].copy_from_slice(&y);
+            row(&net_row, &ref_row);
+            if s.step == steps {
+                return;
+            }
+            if let Err(e) = ev.exact_step(lat.kind(), &mut ode, &mut z, &sample, t0, dt) {
+                failed = Some(RunError::Reference(e));
+            } else if z.iter().any(|v| !v.is_finite()) {
+                failed = Some(RunError::Reference(format!(
+                    "the state is not finite at t = {:.4} s",
+                    t0 + dt
+                )));
+            }
         },
     )
     .map_err(RunError::Diverged)?;
-    let network = Trace {
-        columns: columns.clone(),
-        data,
-    };
+    failed.map_or(Ok(()), Err)
+}
 
-    // The exact solution.
-    let mut data = Vec::with_capacity((steps + 1) * width);
-    let mut z = z0;
-    let mut ode = Dopri5::new(d, 1e-10, 1e-12);
-    let mut ev = lat.evaluator();
-    let mut oev = lat.output_evaluator();
-    let mut y = vec![0.0; n_out];
-    for t in 0..=steps {
-        let t0 = t as f64 * dt;
-        let sample = &inputs[t * k..(t + 1) * k];
-        oev.eval(&z, sample, &mut y);
-        data.push(t0);
-        data.extend_from_slice(sample);
-        data.extend_from_slice(&z);
-        data.extend_from_slice(&y);
-        if t == steps {
-            break;
+/// NRMSE of [`nrmse`], accumulated one row at a time (Welford's update for the reference's
+/// mean), so that a streamed run needs no trace.
+#[derive(Clone, Debug, Default)]
+pub struct OnlineNrmse {
+    rows: f64,
+    /// Per column: the reference's running mean and sum of squared deviations.
+    mean: Vec<f64>,
+    m2: Vec<f64>,
+    err: f64,
+}
+
+impl OnlineNrmse {
+    /// Adds one row: the network's and the reference's values of the compared columns.
+    pub fn push(&mut self, net: &[f64], reference: &[f64]) {
+        if self.mean.is_empty() {
+            self.mean = vec![0.0; reference.len()];
+            self.m2 = vec![0.0; reference.len()];
         }
-        ev.exact_step(lat.kind(), &mut ode, &mut z, sample, t0, dt)
-            .map_err(RunError::Reference)?;
-        if z.iter().any(|v| !v.is_finite()) {
-            return Err(RunError::Reference(format!(
-                "the state is not finite at t = {:.4} s",
-                t0 + dt
-            )));
+        self.rows += 1.0;
+        for (j, (x, y)) in net.iter().zip(reference).enumerate() {
+            self.err += (x - y) * (x - y);
+            let delta = y - self.mean[j];
+            self.mean[j] += delta / self.rows;
+            self.m2[j] += delta * (y - self.mean[j]);
         }
     }
-    let reference = Trace { columns, data };
-    Ok((network, reference))
+
+    /// `None` when the reference has no variance.
+    pub fn value(&self) -> Option<f64> {
+        let den: f64 = self.m2.iter().sum();
+        (den > 0.0).then(|| (self.err / den).sqrt())
+    }
 }
 
 /// NRMSE of CHECKS.md over the latent columns: `rms(zhat - z) / rms(z - zbar)`, pooled over

@@ -116,30 +116,22 @@ pub fn command(shell: &mut Shell, args: Args) -> ExitCode {
     let Some(built) = build_one(shell, program, index) else {
         return ExitCode::from(EXIT_INVALID);
     };
+    let npz = args
+        .out
+        .as_deref()
+        .is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz")));
+    if !npz {
+        return stream_system(shell, &built.net, &lat, &sim, network.seed, &name, &args);
+    }
     let start = Instant::now();
     let (trace, reference) = match rnnc::trace::simulate(&built.net, &lat, &sim, network.seed) {
         Ok(t) => t,
-        Err(rnnc::trace::RunError::TooLarge(t)) => {
-            return shell.fail(&[t.diagnostic(sim.span)]);
-        }
-        Err(e) => {
-            return shell.fail(&[Diagnostic::error(
-                &codes::CHECK_SIMULATION_FAILED,
-                format!("network `{name}`: {e}"),
-            )
-            .at(sim.span, "this run")])
-        }
+        Err(e) => return shell.fail(&[run_error(e, &name, sim.span)]),
     };
     let secs = start.elapsed().as_secs_f64();
     let states = &built.net.meta.states;
     let e = rnnc::trace::nrmse(&trace, &reference, states, 0);
-    eprintln!(
-        "ran {name} for {} steps in {secs:.2} s; nrmse against the exact solution: {}",
-        trace.rows() - 1,
-        e.map_or("undefined (the exact state is constant)".into(), |e| {
-            format!("{:.4} %", 100.0 * e)
-        })
-    );
+    report_run(&name, trace.rows() - 1, secs, e);
     let mut cols = states.clone();
     cols.extend(built.net.meta.outputs.iter().cloned());
     let title = format!("{name}: network (solid) and exact (dashed)");
@@ -152,6 +144,143 @@ pub fn command(shell: &mut Shell, args: Args) -> ExitCode {
         &title,
         &cols,
     )
+}
+
+fn run_error(e: rnnc::trace::RunError, name: &str, span: rnnc::span::Span) -> Diagnostic {
+    match e {
+        rnnc::trace::RunError::TooLarge(t) => t.diagnostic(span),
+        e => Diagnostic::error(
+            &codes::CHECK_SIMULATION_FAILED,
+            format!("network `{name}`: {e}"),
+        )
+        .at(span, "this run"),
+    }
+}
+
+fn report_run(name: &str, steps: usize, secs: f64, e: Option<f64>) {
+    eprintln!(
+        "ran {name} for {steps} steps in {secs:.2} s; nrmse against the exact solution: {}",
+        e.map_or("undefined (the exact state is constant)".into(), |e| {
+            format!("{:.4} %", 100.0 * e)
+        })
+    );
+}
+
+/// Rows a plot keeps of a streamed run: every k-th, at most this many.
+const PLOT_ROWS: usize = 20_000;
+
+/// `rnnc run` of a system to CSV (a file or standard output) and/or a plot: the trace is
+/// streamed row by row, never held, so its length is bounded by the step limit, not by
+/// memory; the plot keeps at most [`PLOT_ROWS`] evenly spaced rows and the NRMSE is
+/// accumulated as the rows pass.
+fn stream_system(
+    shell: &Shell,
+    net: &rnnc::net::Net,
+    lat: &rnnc::latent::Latent,
+    sim: &rnnc::sema::model::Simulate,
+    seed: u64,
+    name: &str,
+    args: &Args,
+) -> ExitCode {
+    let columns = rnnc::trace::columns(net, lat);
+    let steps = rnnc::time::steps(sim.duration, net.dt).max(1);
+    let every = (steps + 1).div_ceil(PLOT_ROWS).max(1);
+    let states: Vec<usize> = net
+        .meta
+        .states
+        .iter()
+        .filter_map(|s| columns.iter().position(|c| c == s))
+        .collect();
+    let mut online = rnnc::trace::OnlineNrmse::default();
+    let (mut kept_net, mut kept_ref) = (Vec::new(), Vec::new());
+    let mut rows = 0usize;
+    let mut failure: Option<Diagnostic> = None;
+    let want_plot = args.plot.is_some();
+    let start = Instant::now();
+    // Every row: the NRMSE, the plot's sample, and the CSV line (into `w`, when there is one).
+    let mut run = |w: Option<&mut dyn std::io::Write>| -> Result<(), String> {
+        let mut w = w;
+        let mut io: std::io::Result<()> = Ok(());
+        if let Some(w) = w.as_deref_mut() {
+            io = writeln!(w, "{}", columns.join(","));
+        }
+        let (mut a, mut b) = (vec![0.0; states.len()], vec![0.0; states.len()]);
+        let result = rnnc::trace::simulate_stream(net, lat, sim, seed, &mut |x, y| {
+            for (i, &c) in states.iter().enumerate() {
+                a[i] = x[c];
+                b[i] = y[c];
+            }
+            online.push(&a, &b);
+            if want_plot && rows.is_multiple_of(every) {
+                kept_net.extend_from_slice(x);
+                kept_ref.extend_from_slice(y);
+            }
+            rows += 1;
+            if let (Some(w), true) = (w.as_deref_mut(), io.is_ok()) {
+                io = write_row(w, x);
+            }
+        });
+        if let Err(e) = result {
+            let d = run_error(e, name, sim.span);
+            let message = d.message.clone();
+            failure = Some(d);
+            return Err(message);
+        }
+        io.and_then(|()| w.map_or(Ok(()), |w| w.flush()))
+            .map_err(|e| e.to_string())
+    };
+    let written = match args.out.as_deref() {
+        Some(p) => write_atomic(p, |mut w| run(Some(&mut w))).map(|()| Some(p)),
+        None if args.plot.is_none() => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            run(Some(&mut out))
+                .map(|()| None)
+                .map_err(|e| super::io_error(format!("standard output: {e}")))
+        }
+        None => run(None).map(|()| None).map_err(super::io_error),
+    };
+    let written = match written {
+        Ok(w) => w,
+        // A refused or failed run is its own diagnostic; an IO failure names the file.
+        Err(d) => return shell.fail(&[failure.take().unwrap_or(d)]),
+    };
+    report_run(
+        name,
+        rows.saturating_sub(1),
+        start.elapsed().as_secs_f64(),
+        online.value(),
+    );
+    if let Some(p) = written {
+        eprintln!("  trace -> {}", p.display());
+    }
+    if let Some(p) = args.plot.as_deref() {
+        let trace = rnnc::trace::Trace {
+            columns: columns.clone(),
+            data: kept_net,
+        };
+        let reference = rnnc::trace::Trace {
+            columns: columns.clone(),
+            data: kept_ref,
+        };
+        let mut cols = net.meta.states.clone();
+        cols.extend(net.meta.outputs.iter().cloned());
+        let title = format!("{name}: network (solid) and exact (dashed)");
+        if let Err(e) = plot::plot(p, &title, &trace, &reference, &cols) {
+            return shell.fail(&[super::io_error(format!("{}: {e}", p.display()))]);
+        }
+        eprintln!("  plot -> {}", p.display());
+    }
+    ExitCode::SUCCESS
+}
+
+fn write_row(w: &mut dyn std::io::Write, row: &[f64]) -> std::io::Result<()> {
+    for (i, v) in row.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        write!(w, "{v}")?;
+    }
+    w.write_all(b"\n")
 }
 
 /// `rnnc run` of a task network: the task's check trials (the ones `accuracy` scores), one
