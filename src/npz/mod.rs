@@ -2,9 +2,13 @@
 //! member. Writing and reading work on any `Write + Seek` / `Read + Seek`: no file IO here.
 //!
 //! The reader takes our files and archives from `numpy.savez` / `savez_compressed`
-//! (stored or deflated members, C or Fortran order, float64/float32/integer arrays). Pickled
-//! (object) members are refused; a missing or mis-shaped array is an error naming the array
-//! and both shapes.
+//! (stored or deflated members, C or Fortran order, float64/float32/integer/bool arrays).
+//! Every input gets an answer (docs/format.md): only the members rnnc uses are opened, their
+//! `.npy` headers are parsed here in one pass (`npy.rs`; structured and pickled dtypes are
+//! refused), every shape is checked against the memory budget ([`Limits`]) and against N
+//! before its data is inflated, and data is read through a limit of what the shape needs.
+//! A missing or mis-shaped array is an error naming the array and both shapes; a
+//! non-finite value, a `dt` or `alpha` that makes no update rule, likewise.
 
 mod npy;
 
