@@ -49,6 +49,15 @@ pub fn adopt_names(net: &mut Net, program: &Program, index: usize) -> Result<(),
             format!("the file is checked as network `{}`", network.name),
         )
     };
+    if let Some(k) = network.neurons.filter(|&k| k != net.n()) {
+        return Err(mismatch(format!(
+            "the file has N = {} neurons (array `b_rec` has shape ({},)), but network `{}` \
+             declares neurons = {k}",
+            net.n(),
+            net.n(),
+            network.name
+        )));
+    }
     if net.n_out() < rows {
         return Err(mismatch(format!(
             "array `W_out` has shape ({}, {}), expected ({rows}, {}) or more rows: one per \
@@ -66,6 +75,38 @@ pub fn adopt_names(net: &mut Net, program: &Program, index: usize) -> Result<(),
             net.n(),
             inputs.len(),
         )));
+    }
+    // A system's readout is its state rows, then optionally one row per output; a task's is
+    // one row per output.
+    let full = states.len() + outputs.len();
+    if net.n_out() > rows && net.n_out() != full {
+        let want = if states.is_empty() || outputs.is_empty() {
+            format!("({rows}, {})", net.n())
+        } else {
+            format!("({rows}, {}) or ({full}, {})", net.n(), net.n())
+        };
+        let per = if states.is_empty() || outputs.is_empty() {
+            format!("one per {what} of `{name}`")
+        } else {
+            format!("one per {what} of `{name}`, then one per output")
+        };
+        return Err(mismatch(format!(
+            "array `W_out` has shape ({}, {}), expected {want}: {per}",
+            net.n_out(),
+            net.n(),
+        )));
+    }
+    if let (Some((w_enc, _)), false) = (&net.enc, states.is_empty()) {
+        if w_enc.ncols() != states.len() {
+            return Err(mismatch(format!(
+                "array `W_enc` has shape ({}, {}), expected ({}, {}): one column per latent \
+                 state of `{name}`",
+                net.n(),
+                w_enc.ncols(),
+                net.n(),
+                states.len()
+            )));
+        }
     }
     // The program decides what is compared: names a manifest gives must be the target's own,
     // in its order (a file that calls its latent state `u`, an input's name, would otherwise

@@ -60,6 +60,21 @@ impl Phi {
         }
     }
 
+    /// The first parameter that leaves the rate undefined, as `(name, value, what is
+    /// expected)`: LIF's `1 / (tau_ref + tau_rc ln(1 + 1 / (J - 1)))` needs a finite
+    /// `tau_rc > 0` and a finite `tau_ref >= 0` (else it is negative, infinite or NaN).
+    pub fn invalid_param(self) -> Option<(&'static str, f64, &'static str)> {
+        match self {
+            Phi::Lif { tau_rc, .. } if !(tau_rc > 0.0 && tau_rc.is_finite()) => {
+                Some(("tau_rc", tau_rc, "a finite time > 0 (s)"))
+            }
+            Phi::Lif { tau_ref, .. } if !(tau_ref >= 0.0 && tau_ref.is_finite()) => {
+                Some(("tau_ref", tau_ref, "a finite time >= 0 (s)"))
+            }
+            _ => None,
+        }
+    }
+
     #[inline]
     pub fn eval(self, x: f64) -> f64 {
         match self {

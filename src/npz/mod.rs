@@ -2,9 +2,15 @@
 //! member. Writing and reading work on any `Write + Seek` / `Read + Seek`: no file IO here.
 //!
 //! The reader takes our files and archives from `numpy.savez` / `savez_compressed`
-//! (stored or deflated members, C or Fortran order, float64/float32/integer arrays). Pickled
-//! (object) members are refused; a missing or mis-shaped array is an error naming the array
-//! and both shapes.
+//! (stored or deflated members, C or Fortran order, float64/float32/integer/bool arrays).
+//! Every input gets an answer (docs/format.md): only the members rnnc uses are opened, their
+//! `.npy` headers are parsed here in one pass (`npy.rs`; structured and pickled dtypes are
+//! refused), every shape is checked against the memory budget ([`Limits`]) and against N
+//! before its data is inflated, and data is read through a limit of what the shape needs.
+//! A missing or mis-shaped array is an error naming the array and both shapes; a
+//! non-finite value, a `dt` or `alpha` that makes no update rule, likewise.
+
+mod npy;
 
 use crate::net::{Form, Meta, Net, Phi, Recurrent};
 use faer::Mat;
@@ -275,71 +281,51 @@ pub struct Foreign {
     pub readout_after: bool,
 }
 
+/// What a weight file may make rnnc allocate. [`read`] uses [`Limits::default`].
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Bytes of every array rnnc reads together, counted as float64 (what they become),
+    /// checked from the `.npy` headers before any data is inflated.
+    pub memory: u64,
+    /// Bytes of the `manifest.json` member.
+    pub manifest: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory: 4 << 30,
+            manifest: 16 << 20,
+        }
+    }
+}
+
+/// The members rnnc reads (as `NAME.npy`); every other member is never opened.
+const MEMBERS: [&str; 15] = [
+    "manifest.json",
+    "b_rec",
+    "W_rec",
+    "W_rec_left",
+    "W_rec_right",
+    "W_in",
+    "W_out",
+    "b_out",
+    "W_enc",
+    "b_enc",
+    "alpha",
+    "init_state",
+    "dale_sign",
+    "positions",
+    "W_fb",
+];
+
 /// One member, decoded: shape and values as f64 in C order.
 struct Array {
     shape: Vec<usize>,
     data: Vec<f64>,
 }
 
-fn decode(name: &str, bytes: &[u8]) -> Result<Array, NpzError> {
-    let bad = |m: String| NpzError(format!("array `{name}`: {m}"));
-    let file = npyz::NpyFile::new(bytes).map_err(|e| bad(format!("not a .npy array ({e})")))?;
-    let shape: Vec<usize> = file.shape().iter().map(|&s| s as usize).collect();
-    let order = file.order();
-    let dtype = file.dtype();
-    let npyz::DType::Plain(ts) = &dtype else {
-        return Err(bad("structured arrays are not supported".into()));
-    };
-    let descr = ts.to_string();
-    let data: Vec<f64> = match (ts.type_char(), ts.size_field()) {
-        (npyz::TypeChar::Float, 8) => file.into_vec::<f64>(),
-        (npyz::TypeChar::Float, 4) => file
-            .into_vec::<f32>()
-            .map(|v| v.into_iter().map(f64::from).collect()),
-        (npyz::TypeChar::Int, 1) => file
-            .into_vec::<i8>()
-            .map(|v| v.into_iter().map(f64::from).collect()),
-        (npyz::TypeChar::Int, 2) => file
-            .into_vec::<i16>()
-            .map(|v| v.into_iter().map(f64::from).collect()),
-        (npyz::TypeChar::Int, 4) => file
-            .into_vec::<i32>()
-            .map(|v| v.into_iter().map(f64::from).collect()),
-        (npyz::TypeChar::Int, 8) => file
-            .into_vec::<i64>()
-            .map(|v| v.into_iter().map(|x| x as f64).collect()),
-        (npyz::TypeChar::Uint, 1) => file
-            .into_vec::<u8>()
-            .map(|v| v.into_iter().map(f64::from).collect()),
-        (npyz::TypeChar::Bool, _) => file
-            .into_vec::<bool>()
-            .map(|v| v.into_iter().map(|b| f64::from(u8::from(b))).collect()),
-        (npyz::TypeChar::Object, _) => {
-            return Err(bad("pickled (object) arrays are never loaded".into()))
-        }
-        _ => return Err(bad(format!("unsupported dtype `{descr}`"))),
-    }
-    .map_err(|e| bad(format!("truncated or corrupt data ({e})")))?;
-    let total: usize = shape.iter().product();
-    if data.len() != total {
-        return Err(bad(format!("{} values for shape {:?}", data.len(), shape)));
-    }
-    let data = if order == npyz::Order::Fortran && shape.len() == 2 {
-        let (r, c) = (shape[0], shape[1]);
-        let mut out = vec![0.0; total];
-        for i in 0..r {
-            for j in 0..c {
-                out[i * c + j] = data[j * r + i];
-            }
-        }
-        out
-    } else {
-        data
-    };
-    Ok(Array { shape, data })
-}
-
-fn shape_str(s: &[usize]) -> String {
+fn shape_str<T: std::fmt::Display>(s: &[T]) -> String {
     match s {
         [a] => format!("({a},)"),
         _ => format!(
@@ -352,62 +338,216 @@ fn shape_str(s: &[usize]) -> String {
     }
 }
 
-fn want_matrix(
-    name: &str,
-    a: &Array,
-    rows: Option<usize>,
-    cols: Option<usize>,
-) -> Result<Mat<f64>, NpzError> {
-    let ok = a.shape.len() == 2
-        && rows.is_none_or(|r| a.shape[0] == r)
-        && cols.is_none_or(|c| a.shape[1] == c);
-    if !ok {
-        let want = format!(
-            "({}, {})",
-            rows.map_or("?".into(), |r| r.to_string()),
-            cols.map_or("?".into(), |c| c.to_string())
-        );
-        return Err(NpzError(format!(
-            "array `{name}` has shape {}, expected {want}",
-            shape_str(&a.shape)
-        )));
+fn bytes_str(b: u64) -> String {
+    match b {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30)),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
+        b => format!("{b} bytes"),
     }
-    let c = a.shape[1];
-    Ok(Mat::from_fn(a.shape[0], c, |i, j| a.data[i * c + j]))
 }
 
-fn want_vector(name: &str, a: &Array, len: usize) -> Result<Vec<f64>, NpzError> {
-    // An (1, N) row is accepted for `init_state` and friends (FORMAT.md).
-    let ok = (a.shape.len() == 1 && a.shape[0] == len)
-        || (a.shape.len() == 2 && a.shape[0] == 1 && a.shape[1] == len);
-    if !ok {
-        return Err(NpzError(format!(
-            "array `{name}` has shape {}, expected ({len},)",
-            shape_str(&a.shape)
-        )));
+/// The archive with the headers of the members rnnc reads: shapes are known (and checked
+/// against the memory budget) before any data is inflated, and data is inflated only up to
+/// what the header's shape needs.
+struct Archive<R: Read + Seek> {
+    zip: zip::ZipArchive<R>,
+    headers: std::collections::HashMap<&'static str, npy::Header>,
+}
+
+impl<R: Read + Seek> Archive<R> {
+    fn open(r: R, limits: &Limits) -> Result<Self, NpzError> {
+        let mut zip = zip::ZipArchive::new(r)?;
+        let mut headers = std::collections::HashMap::new();
+        let mut total: u64 = 0;
+        for name in MEMBERS {
+            let member = format!("{name}.npy");
+            let Some(index) = zip.index_for_name(&member) else {
+                continue;
+            };
+            let mut f = zip.by_index(index)?;
+            let bad = |m: String| NpzError(format!("array `{name}`: {m}"));
+            let h =
+                npy::read_header(&mut (&mut f).take(npy::MAX_HEADER as u64 + 12)).map_err(bad)?;
+            let need = h
+                .data_bytes()
+                .and_then(|d| d.checked_add(h.header_len))
+                .ok_or_else(|| {
+                    bad(format!(
+                        "shape {} has more elements than fit in memory",
+                        shape_str(&h.shape)
+                    ))
+                })?;
+            if f.size() > need {
+                return Err(bad(format!(
+                    "member `{member}` declares {} uncompressed, but its shape {} needs {}",
+                    bytes_str(f.size()),
+                    shape_str(&h.shape),
+                    bytes_str(need)
+                )));
+            }
+            let values = h.count().and_then(|c| c.checked_mul(8)).unwrap_or(u64::MAX);
+            if name == "manifest.json" {
+                if h.shape.len() != 1 || h.dtype.size != 1 || h.dtype.kind == npy::Kind::Float {
+                    return Err(bad(format!(
+                        "expected a 1-D uint8 array of UTF-8 bytes, found shape {}",
+                        shape_str(&h.shape)
+                    )));
+                }
+                if need > limits.manifest {
+                    return Err(bad(format!(
+                        "{} is more than the {} a manifest may have",
+                        bytes_str(need),
+                        bytes_str(limits.manifest)
+                    )));
+                }
+            } else {
+                total = total.saturating_add(values);
+            }
+            if values > limits.memory || total > limits.memory {
+                return Err(bad(format!(
+                    "shape {} brings the file's arrays to {} as float64, more than the {} \
+                     memory budget",
+                    shape_str(&h.shape),
+                    bytes_str(total.max(values)),
+                    bytes_str(limits.memory)
+                )));
+            }
+            headers.insert(name, h);
+        }
+        Ok(Archive { zip, headers })
     }
-    Ok(a.data.clone())
+
+    fn shape(&self, name: &str) -> Option<Vec<usize>> {
+        // Every dimension fits: the element count was checked against the budget.
+        self.headers
+            .get(name)
+            .map(|h| h.shape.iter().map(|&d| d as usize).collect())
+    }
+
+    /// The member's values, inflating at most the header and the data its shape needs.
+    fn load(&mut self, name: &str) -> Result<Option<Array>, NpzError> {
+        let Some(h) = self.headers.get(name) else {
+            return Ok(None);
+        };
+        let bad = |m: String| NpzError(format!("array `{name}`: {m}"));
+        let mut f = self.zip.by_name(&format!("{name}.npy"))?;
+        std::io::copy(&mut (&mut f).take(h.header_len), &mut std::io::sink())
+            .map_err(|e| bad(format!("truncated or corrupt ({e})")))?;
+        let data_bytes = h.data_bytes().unwrap_or(0);
+        let data = npy::read_data(&mut (&mut f).take(data_bytes), h).map_err(bad)?;
+        let mut more = [0u8; 1];
+        match f.read(&mut more) {
+            Ok(0) => {}
+            Ok(_) => {
+                return Err(bad(format!(
+                    "the member holds more data than its shape {} needs",
+                    shape_str(&h.shape)
+                )))
+            }
+            Err(e) => return Err(bad(format!("truncated or corrupt ({e})"))),
+        }
+        Ok(Some(Array {
+            shape: h.shape.iter().map(|&d| d as usize).collect(),
+            data,
+        }))
+    }
+
+    /// A matrix of shape (`rows`, `cols`) (`None`: any), its shape checked before its data
+    /// is read, every value finite.
+    fn matrix(
+        &mut self,
+        name: &str,
+        rows: Option<usize>,
+        cols: Option<usize>,
+    ) -> Result<Option<Mat<f64>>, NpzError> {
+        let Some(shape) = self.shape(name) else {
+            return Ok(None);
+        };
+        let ok = shape.len() == 2
+            && rows.is_none_or(|r| shape[0] == r)
+            && cols.is_none_or(|c| shape[1] == c);
+        if !ok {
+            let want = format!(
+                "({}, {})",
+                rows.map_or("?".into(), |r| r.to_string()),
+                cols.map_or("?".into(), |c| c.to_string())
+            );
+            return Err(NpzError(format!(
+                "array `{name}` has shape {}, expected {want}",
+                shape_str(&shape)
+            )));
+        }
+        let a = self.load(name)?.expect("a member with a header");
+        finite(name, &a)?;
+        let c = a.shape[1];
+        Ok(Some(Mat::from_fn(a.shape[0], c, |i, j| a.data[i * c + j])))
+    }
+
+    /// A vector of `len` values ((len,), or (1, len) as numpy users write rows), every value
+    /// finite.
+    fn vector(&mut self, name: &str, len: usize) -> Result<Option<Vec<f64>>, NpzError> {
+        let Some(shape) = self.shape(name) else {
+            return Ok(None);
+        };
+        let ok = (shape.len() == 1 && shape[0] == len)
+            || (shape.len() == 2 && shape[0] == 1 && shape[1] == len);
+        if !ok {
+            return Err(NpzError(format!(
+                "array `{name}` has shape {}, expected ({len},)",
+                shape_str(&shape)
+            )));
+        }
+        let a = self.load(name)?.expect("a member with a header");
+        finite(name, &a)?;
+        Ok(Some(a.data))
+    }
+}
+
+/// Every value of `a` is finite, else an error naming the array, the value and its index.
+fn finite(name: &str, a: &Array) -> Result<(), NpzError> {
+    match a.data.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(k) => Err(NpzError(format!(
+            "array `{name}` has a non-finite value ({}) at {}",
+            a.data[k],
+            index_str(&a.shape, k)
+        ))),
+    }
+}
+
+/// The multi-index of flat C-order position `k`, as `[i, j]`.
+fn index_str(shape: &[usize], mut k: usize) -> String {
+    let mut idx = vec![0; shape.len()];
+    for (d, &s) in shape.iter().enumerate().rev() {
+        if s > 0 {
+            idx[d] = k % s;
+            k /= s;
+        }
+    }
+    format!(
+        "[{}]",
+        idx.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// Reads a weight file: ours (with its manifest) or a foreign `numpy.savez` archive, in which
 /// case `foreign` supplies what the manifest would (`dt` is required).
 pub fn read<R: Read + Seek>(r: R, foreign: &Foreign) -> Result<Net, NpzError> {
-    let mut zip = zip::ZipArchive::new(r)?;
-    let mut arrays = std::collections::HashMap::new();
-    for i in 0..zip.len() {
-        let mut f = zip.by_index(i)?;
-        let full = f.name()?.to_string();
-        let Some(name) = full.strip_suffix(".npy").map(str::to_string) else {
-            continue;
-        };
-        let mut bytes = Vec::with_capacity(f.size().min(1 << 30) as usize);
-        f.read_to_end(&mut bytes)
-            .map_err(|e| NpzError(format!("array `{name}`: truncated or corrupt ({e})")))?;
-        arrays.insert(name, bytes);
-    }
-    let manifest: Option<Json> = match arrays.remove("manifest.json") {
-        Some(bytes) => {
-            let a = decode("manifest.json", &bytes)?;
+    read_with(r, foreign, &Limits::default())
+}
+
+/// [`read`] under explicit [`Limits`].
+pub fn read_with<R: Read + Seek>(
+    r: R,
+    foreign: &Foreign,
+    limits: &Limits,
+) -> Result<Net, NpzError> {
+    let mut ar = Archive::open(r, limits)?;
+    let manifest: Option<Json> = match ar.load("manifest.json")? {
+        Some(a) => {
             let text: Vec<u8> = a.data.iter().map(|&b| b as u8).collect();
             Some(
                 serde_json::from_slice(&text)
@@ -416,73 +556,57 @@ pub fn read<R: Read + Seek>(r: R, foreign: &Foreign) -> Result<Net, NpzError> {
         }
         None => None,
     };
-    let get = |name: &str| -> Result<Option<Array>, NpzError> {
-        arrays.get(name).map(|b| decode(name, b)).transpose()
-    };
-    let need = |name: &str| -> Result<Array, NpzError> {
-        get(name)?.ok_or_else(|| NpzError(format!("the file has no array `{name}`")))
-    };
+    let missing = |name: &str| NpzError(format!("the file has no array `{name}`"));
 
-    let b_rec = need("b_rec")?;
-    if b_rec.shape.len() != 1 {
-        return Err(NpzError(format!(
-            "array `b_rec` has shape {}, expected (N,)",
-            shape_str(&b_rec.shape)
-        )));
-    }
-    let n = b_rec.shape[0];
-    let w_rec = match get("W_rec")? {
-        Some(a) => Recurrent::Dense(want_matrix("W_rec", &a, Some(n), Some(n))?),
-        None => {
-            let l = get("W_rec_left")?;
-            let r = get("W_rec_right")?;
-            match (l, r) {
-                (Some(l), Some(r)) => {
-                    let left = want_matrix("W_rec_left", &l, Some(n), None)?;
-                    let right = want_matrix("W_rec_right", &r, Some(left.ncols()), Some(n))?;
-                    Recurrent::Factored { left, right }
-                }
-                _ => return Err(NpzError("the file has no array `W_rec`".into())),
-            }
+    let n = match ar.shape("b_rec") {
+        Some(s) if s.len() == 1 && s[0] > 0 => s[0],
+        Some(s) if s.len() == 1 => {
+            return Err(NpzError(
+                "array `b_rec` has shape (0,): a network needs at least one neuron (N >= 1)".into(),
+            ))
         }
+        Some(s) => {
+            return Err(NpzError(format!(
+                "array `b_rec` has shape {}, expected (N,)",
+                shape_str(&s)
+            )))
+        }
+        None => return Err(missing("b_rec")),
     };
-    let w_in = match get("W_in")? {
-        Some(a) => want_matrix("W_in", &a, Some(n), None)?,
-        None => return Err(NpzError("the file has no array `W_in`".into())),
+    let b_rec = ar.vector("b_rec", n)?.ok_or_else(|| missing("b_rec"))?;
+    let w_rec = match ar.matrix("W_rec", Some(n), Some(n))? {
+        Some(w) => Recurrent::Dense(w),
+        None => match (ar.shape("W_rec_left"), ar.shape("W_rec_right")) {
+            (Some(_), Some(_)) => {
+                let left = ar
+                    .matrix("W_rec_left", Some(n), None)?
+                    .ok_or_else(|| missing("W_rec_left"))?;
+                let right = ar
+                    .matrix("W_rec_right", Some(left.ncols()), Some(n))?
+                    .ok_or_else(|| missing("W_rec_right"))?;
+                Recurrent::Factored { left, right }
+            }
+            _ => return Err(missing("W_rec")),
+        },
     };
-    let w_out_a = need("W_out")?;
-    let w_out = want_matrix("W_out", &w_out_a, None, Some(n))?;
-    let b_out = match get("b_out")? {
-        Some(a) => want_vector("b_out", &a, w_out.nrows())?,
-        None => vec![0.0; w_out.nrows()],
-    };
-    let enc = match (get("W_enc")?, get("b_enc")?) {
-        (Some(w), Some(b)) => Some((
-            want_matrix("W_enc", &w, Some(n), None)?,
-            want_vector("b_enc", &b, n)?,
-        )),
+    let w_in = ar
+        .matrix("W_in", Some(n), None)?
+        .ok_or_else(|| missing("W_in"))?;
+    let w_out = ar
+        .matrix("W_out", None, Some(n))?
+        .ok_or_else(|| missing("W_out"))?;
+    let b_out = ar
+        .vector("b_out", w_out.nrows())?
+        .unwrap_or_else(|| vec![0.0; w_out.nrows()]);
+    let enc = match (ar.shape("W_enc"), ar.shape("b_enc")) {
+        (Some(_), Some(_)) => {
+            let w = ar.matrix("W_enc", Some(n), None)?;
+            let b = ar.vector("b_enc", n)?;
+            w.zip(b)
+        }
         _ => None,
     };
     let m = manifest.as_ref();
-    let num = |k: &str| m.and_then(|m| m.get(k)).and_then(Json::as_f64);
-    let dt = num("dt").or(foreign.dt).ok_or_else(|| {
-        NpzError("the file has no manifest: give its time step with `--dt`".into())
-    })?;
-    let alpha = match get("alpha")? {
-        Some(a) => want_vector("alpha", &a, n)?,
-        None => match foreign.tau {
-            Some(tau) => vec![dt / tau; n],
-            None => {
-                return Err(NpzError(
-                    "the file has no array `alpha`: give the time constant with `--tau`".into(),
-                ))
-            }
-        },
-    };
-    let init_state = match get("init_state")? {
-        Some(a) => want_vector("init_state", &a, n)?,
-        None => vec![0.0; n],
-    };
     // A key rnnc reads must hold what it means; a value of another type is an error naming
     // the key, the value and what is expected, never a silent default.
     let key = |k: &str| m.and_then(|m| m.get(k));
@@ -498,6 +622,58 @@ pub fn read<R: Read + Seek>(r: R, foreign: &Foreign) -> Result<Net, NpzError> {
             "the manifest's `{k}` is {shown}, expected {expected}"
         ))
     };
+    let dt = match key("dt") {
+        Some(v) => match v.as_f64() {
+            Some(dt) if dt > 0.0 && dt.is_finite() => dt,
+            _ => return Err(bad("dt", v, "a time step > 0 (s)")),
+        },
+        None => match foreign.dt {
+            Some(dt) if dt > 0.0 && dt.is_finite() => dt,
+            Some(dt) => {
+                return Err(NpzError(format!(
+                    "the time step `--dt` is {dt} s, expected a time > 0"
+                )))
+            }
+            None => {
+                return Err(NpzError(
+                    "the file has no manifest: give its time step with `--dt`".into(),
+                ))
+            }
+        },
+    };
+    // One leak per unit; a scalar (shape () or (1,)) is every unit's, as numpy broadcasts it.
+    let alpha = match ar.shape("alpha") {
+        Some(s) if n > 1 && s.iter().product::<usize>() == 1 && s.len() <= 1 => {
+            let a = ar.load("alpha")?.expect("a member with a header");
+            vec![a.data[0]; n]
+        }
+        Some(_) => ar.vector("alpha", n)?.expect("a member with a header"),
+        None => match foreign.tau {
+            Some(tau) => {
+                let a = dt / tau;
+                if !(a > 0.0 && a <= 1.0) {
+                    return Err(NpzError(format!(
+                        "the time constant `--tau` is {tau} s with a time step of {dt} s: \
+                         alpha = dt / tau = {a} is not in (0, 1], so tau must be at least dt"
+                    )));
+                }
+                vec![a; n]
+            }
+            None => {
+                return Err(NpzError(
+                    "the file has no array `alpha`: give the time constant with `--tau`".into(),
+                ))
+            }
+        },
+    };
+    if let Some(i) = alpha.iter().position(|a| !(*a > 0.0 && *a <= 1.0)) {
+        return Err(NpzError(format!(
+            "array `alpha` has {} at [{i}], expected a leak in (0, 1] for every unit \
+             (alpha = dt / tau: 1 replaces the state each step, near 0 barely moves it)",
+            alpha[i]
+        )));
+    }
+    let init_state = ar.vector("init_state", n)?.unwrap_or_else(|| vec![0.0; n]);
     let form = match key("form") {
         Some(Json::String(f)) => Form::from_name(f).ok_or_else(|| {
             NpzError(format!(
@@ -534,6 +710,13 @@ pub fn read<R: Read + Seek>(r: R, foreign: &Foreign) -> Result<Net, NpzError> {
         }
         None => foreign.phi.unwrap_or(Phi::Tanh),
     };
+    if let Some((param, value, expected)) = phi.invalid_param() {
+        return Err(NpzError(format!(
+            "the neuron model's `{param}` is {value}, expected {expected}: the {} rate is \
+             undefined otherwise",
+            phi.name()
+        )));
+    }
     let strings = |k: &str| -> Result<Vec<String>, NpzError> {
         match key(k) {
             None => Ok(Vec::new()),
@@ -555,22 +738,22 @@ pub fn read<R: Read + Seek>(r: R, foreign: &Foreign) -> Result<Net, NpzError> {
         })?),
         Some(other) => return Err(bad("gain_input", other, "an input's name")),
     };
-    let dale_sign = match get("dale_sign")? {
-        Some(a) => Some(
-            want_vector("dale_sign", &a, n)?
-                .iter()
-                .map(|&v| v as i8)
-                .collect(),
-        ),
+    let dale_sign = match ar.vector("dale_sign", n)? {
+        Some(v) => {
+            if let Some(i) = v.iter().position(|s| ![-1.0, 0.0, 1.0].contains(s)) {
+                return Err(NpzError(format!(
+                    "array `dale_sign` has {} at [{i}], expected +1 (excitatory), -1 \
+                     (inhibitory) or 0 (unconstrained)",
+                    v[i]
+                )));
+            }
+            Some(v.iter().map(|&s| s as i8).collect())
+        }
         None => None,
     };
-    let positions = match get("positions")? {
-        Some(a) => Some(want_matrix("positions", &a, Some(n), None)?),
-        None => None,
-    };
-    let feedback = match get("W_fb")? {
-        Some(a) => {
-            let w_fb = want_matrix("W_fb", &a, Some(n), None)?;
+    let positions = ar.matrix("positions", Some(n), None)?;
+    let feedback = match ar.matrix("W_fb", Some(n), None)? {
+        Some(w_fb) => {
             let rows: Vec<usize> = match m.and_then(|m| m.get("fb_rows")).and_then(Json::as_array) {
                 Some(v) => v
                     .iter()
@@ -655,7 +838,7 @@ pub fn read<R: Read + Seek>(r: R, foreign: &Foreign) -> Result<Net, NpzError> {
         dt,
         w_rec,
         w_in,
-        b_rec: b_rec.data,
+        b_rec,
         w_out,
         b_out,
         enc,

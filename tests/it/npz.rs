@@ -1,6 +1,8 @@
 //! Weight files: what is written reads back exactly; truncated, corrupt or foreign bytes give
 //! an error, never a panic.
 
+mod hostile;
+
 use proptest::prelude::*;
 use rnnc::driver;
 use rnnc::methods;
