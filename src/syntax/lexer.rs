@@ -422,13 +422,23 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
     // Pass 2: bracket balance and significant newlines.
     let mut out: Vec<SpannedTok<'_>> = Vec::with_capacity(toks.len());
     let mut stack: Vec<(Tok<'_>, usize, usize)> = Vec::new();
-    for i in 0..toks.len() {
+    let mut i = 0;
+    while i < toks.len() {
         let (lo, tok, hi) = toks[i];
+        i += 1;
         match tok {
             Tok::Sep => {
+                // A run of separators is one: at most its first is kept, and what decides is
+                // the token before the run and the one after it (found once per run, so
+                // lexing stays linear in the number of blank lines).
+                let run_end = toks[i..]
+                    .iter()
+                    .position(|t| t.1 != Tok::Sep)
+                    .map_or(toks.len(), |k| i + k);
+                let next = toks.get(run_end).map(|t| t.1);
+                i = run_end;
                 let inside_braces = matches!(stack.last(), Some((Tok::LBrace, ..)));
                 let prev = out.last().map(|t| t.1);
-                let next = toks[i + 1..].iter().map(|t| t.1).find(|t| *t != Tok::Sep);
                 let significant = inside_braces
                     && !prev.is_none_or(|p| p.continues_after())
                     && !next.is_none_or(|n| n.continues_before());
@@ -483,6 +493,8 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
 struct NonAscii {
     /// The word, its ASCII spelling, its diagnostic's index, and how many times it is used.
     seen: Vec<(String, String, usize, usize)>,
+    /// Where each word is in `seen` (a file may hold a million distinct words).
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl NonAscii {
@@ -510,7 +522,7 @@ impl NonAscii {
             word_span.start as usize + first,
             word_span.start as usize + last,
         );
-        if let Some((.., i, uses)) = self.seen.iter_mut().find(|(w, ..)| w == word) {
+        if let Some((.., i, uses)) = self.index.get(word).map(|&k| &mut self.seen[k]) {
             *uses += 1;
             if *uses <= Self::MAX_LABELS + 1 {
                 diags[*i] = diags[*i].clone().at(at, "and here");
@@ -519,6 +531,7 @@ impl NonAscii {
         }
         let d = Diagnostic::error(&codes::LEX_INVALID_CHAR, format!("`{word}` is not ASCII"))
             .at(at, "names and units are ASCII letters, digits and `_`");
+        self.index.insert(word.to_string(), self.seen.len());
         self.seen
             .push((word.to_string(), ascii.to_string(), diags.len(), 1));
         diags.push(if ascii.is_ascii() {
