@@ -19,7 +19,7 @@ fn block_comment(lex: &mut logos::Lexer<'_, Raw>) -> Result<bool, LexError> {
     let rest = lex.remainder();
     match rest.find("*/") {
         Some(end) => {
-            let multiline = rest[..end].contains('\n');
+            let multiline = rest[..end].contains(['\n', '\r']);
             lex.bump(end + 2);
             Ok(multiline)
         }
@@ -32,10 +32,12 @@ fn block_comment(lex: &mut logos::Lexer<'_, Raw>) -> Result<bool, LexError> {
 
 #[derive(Logos, Clone, Copy, Debug, PartialEq)]
 #[logos(error = LexError)]
-#[logos(skip r"[ \t\r\f]+")]
-#[logos(skip(r"//[^\n]*", allow_greedy = true))]
+#[logos(skip r"[ \t\f]+")]
+#[logos(skip(r"//[^\r\n]*", allow_greedy = true))]
 enum Raw {
-    #[token("\n")]
+    /// `\n`, `\r\n`, or a lone `\r` (old Mac line endings; `SourceDb::add` also turns those
+    /// into `\n` so that diagnostics count the same lines).
+    #[regex(r"\n|\r\n?")]
     Newline,
     #[token("/*", block_comment)]
     BlockComment(bool),
@@ -45,9 +47,9 @@ enum Raw {
     /// one diagnostic and a suggested spelling ([`ascii_name`], [`ascii_unit`]).
     #[regex(r"[A-Za-z_\p{L}][A-Za-z0-9_\p{L}]*")]
     Ident,
-    #[regex(r#""([^"\\\n]|\\.)*""#)]
+    #[regex(r#""([^"\\\r\n]|\\.)*""#)]
     Str,
-    #[regex(r#""([^"\\\n]|\\.)*"#)]
+    #[regex(r#""([^"\\\r\n]|\\.)*"#)]
     UnterminatedStr,
     #[token("%")]
     Percent,
@@ -256,6 +258,10 @@ impl Tok<'_> {
 
 pub type SpannedTok<'a> = (usize, Tok<'a>, usize);
 
+/// The most diagnostics the lexer (and then the parser) report for one file: a file of
+/// 64 MiB of bad characters is one screen of errors, not 64 million of them.
+pub const MAX_DIAGNOSTICS: usize = 100;
+
 /// Lexes `src` and applies the layout rules. Never fails; problems become diagnostics.
 pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
@@ -270,6 +276,9 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
             Err(LexError::InvalidChar) => {
                 // logos may report a multi-byte character byte by byte: report it once.
                 if !src.is_char_boundary(range.start) {
+                    continue;
+                }
+                if diags.len() >= MAX_DIAGNOSTICS {
                     continue;
                 }
                 let ch = src[range.start..].chars().next().unwrap_or('?');
@@ -374,6 +383,7 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
                     if c == '\\' {
                         match chars.next() {
                             Some((_, '"' | '\\')) => {}
+                            _ if diags.len() >= MAX_DIAGNOSTICS => {}
                             _ => {
                                 let at = range.start + 1 + i;
                                 diags.push(
@@ -393,6 +403,7 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
                 }
                 Tok::Str(body)
             }
+            Ok(Raw::UnterminatedStr) if diags.len() >= MAX_DIAGNOSTICS => Tok::Str(&slice[1..]),
             Ok(Raw::UnterminatedStr) => {
                 diags.push(
                     Diagnostic::error(&codes::LEX_UNTERMINATED_STRING, "unterminated string")
@@ -404,6 +415,7 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
                 );
                 Tok::Str(&slice[1..])
             }
+            Ok(Raw::Percent) if diags.len() >= MAX_DIAGNOSTICS => continue,
             Ok(Raw::Percent) => {
                 diags.push(
                     Diagnostic::error(&codes::LEX_STRAY_PERCENT, "`%` does not follow a number")
@@ -466,6 +478,7 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
                     Some((o, ..)) if *o == opener => {
                         stack.pop();
                     }
+                    _ if diags.len() >= MAX_DIAGNOSTICS => continue,
                     _ => {
                         diags.push(
                             Diagnostic::error(
@@ -522,6 +535,9 @@ impl NonAscii {
             word_span.start as usize + first,
             word_span.start as usize + last,
         );
+        if diags.len() >= MAX_DIAGNOSTICS && !self.index.contains_key(word) {
+            return;
+        }
         if let Some((.., i, uses)) = self.index.get(word).map(|&k| &mut self.seen[k]) {
             *uses += 1;
             if *uses <= Self::MAX_LABELS + 1 {
@@ -658,6 +674,10 @@ fn close_open_brackets<'a>(
         } else {
             Tok::RBracket
         };
+        out.push((at, close, at));
+        if diags.len() >= MAX_DIAGNOSTICS {
+            continue;
+        }
         diags.push(
             Diagnostic::error(
                 &codes::PARSE_UNCLOSED,
@@ -670,7 +690,6 @@ fn close_open_brackets<'a>(
                 close.describe()
             )),
         );
-        out.push((at, close, at));
     }
 }
 

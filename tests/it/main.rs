@@ -13,6 +13,7 @@ mod feedback;
 mod fixed_points;
 mod graph;
 mod interop;
+mod limits;
 mod lowrank;
 mod lyapunov;
 mod memory;
