@@ -426,6 +426,11 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
             }
             Ok(r) => raw_operator(r),
         };
+        // A run of separators is kept as its first (pass 2 looks at nothing else), so 20 MB
+        // of blank lines is one token, not 20 million.
+        if tok == Tok::Sep && toks.last().is_some_and(|t| t.1 == Tok::Sep) {
+            continue;
+        }
         toks.push((range.start, tok, range.end));
     }
 
