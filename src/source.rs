@@ -20,9 +20,38 @@ pub enum Origin {
 pub struct SourceFile {
     pub origin: Origin,
     pub text: String,
+    /// Byte offsets of line starts, computed once on first use.
+    lines: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
+    /// The byte offset of every line's start (the first is 0).
+    pub fn line_starts(&self) -> &[usize] {
+        self.lines.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
+    }
+
+    /// The 0-based line holding byte `offset` (binary search: a diagnostic costs
+    /// O(log lines), not a scan of the file).
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_starts()
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
+    }
+
+    /// The byte range of line `line`, without its line break.
+    pub fn line_range(&self, line: usize) -> std::ops::Range<usize> {
+        let starts = self.line_starts();
+        let start = starts.get(line).copied().unwrap_or(self.text.len());
+        let end = starts
+            .get(line + 1)
+            .map_or(self.text.len(), |&next| next - 1);
+        start..end.max(start)
+    }
+
     /// The name shown in diagnostics.
     pub fn display_name(&self) -> String {
         match &self.origin {
@@ -38,6 +67,23 @@ impl SourceFile {
 pub struct SourceDb {
     files: Vec<SourceFile>,
     by_origin: HashMap<Origin, FileId>,
+    /// Files by canonical path (see [`Loader::canonical`]): one file, however imports spell it.
+    by_key: HashMap<PathBuf, FileId>,
+}
+
+/// `\r` not followed by `\n` becomes `\n` (same length, same offsets).
+fn lone_cr_to_lf(text: String) -> String {
+    if !text.contains('\r') {
+        return text;
+    }
+    let mut bytes = text.into_bytes();
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            bytes[i] = b'\n';
+        }
+    }
+    // Replacing one ASCII byte by another keeps UTF-8 valid.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 impl SourceDb {
@@ -45,15 +91,42 @@ impl SourceDb {
         Self::default()
     }
 
-    /// Adds a file (or returns the id it already has).
+    /// Adds a file (or returns the id it already has). A lone `\r` (old Mac line endings)
+    /// becomes `\n`, which keeps every byte offset, so that the lexer, line numbers and the
+    /// rendering of diagnostics all see the same lines.
     pub fn add(&mut self, origin: Origin, text: String) -> FileId {
         if let Some(&id) = self.by_origin.get(&origin) {
             return id;
         }
         let id = FileId(self.files.len() as u32);
         self.by_origin.insert(origin.clone(), id);
-        self.files.push(SourceFile { origin, text });
+        self.files.push(SourceFile {
+            origin,
+            text: lone_cr_to_lf(text),
+            lines: Default::default(),
+        });
         id
+    }
+
+    /// Adds a file known by a canonical key as well as its origin (a path as the import
+    /// wrote it): a second path to the same key returns the first file's id.
+    pub fn add_keyed(&mut self, origin: Origin, key: PathBuf, text: String) -> FileId {
+        if let Some(&id) = self.by_key.get(&key) {
+            return id;
+        }
+        let id = self.add(origin, text);
+        self.by_key.insert(key, id);
+        id
+    }
+
+    /// The file already loaded under a canonical key.
+    pub fn lookup_key(&self, key: &Path) -> Option<FileId> {
+        self.by_key.get(key).copied()
+    }
+
+    /// Records the canonical key of a file added with [`SourceDb::add`] (the root).
+    pub fn set_key(&mut self, id: FileId, key: PathBuf) {
+        self.by_key.entry(key).or_insert(id);
     }
 
     pub fn lookup(&self, origin: &Origin) -> Option<FileId> {
@@ -80,6 +153,36 @@ impl SourceDb {
 /// Reads the files that imports name.
 pub trait Loader {
     fn load(&self, path: &Path) -> Result<String, String>;
+
+    /// The one name of the file `path` names, so that `a.rnn`, `./a.rnn` and
+    /// `../dir/a.rnn` load once (and an import of itself is a cycle, not a loop). By
+    /// default the path with `.` and `dir/..` removed.
+    fn canonical(&self, path: &Path) -> PathBuf {
+        normalize(path)
+    }
+}
+
+/// `path` without `.` components and with `dir/..` pairs removed (no file system access).
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
 }
 
 /// Reads from the file system (used by the CLI).
@@ -117,6 +220,12 @@ impl Loader for FsLoader {
             ));
         }
         decode(bytes)
+    }
+
+    /// The file system's own name for the file (symbolic links resolved); a path that
+    /// cannot be resolved (it does not exist) is normalized instead.
+    fn canonical(&self, path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
     }
 }
 
@@ -182,11 +291,12 @@ pub mod stdlib {
 
 /// `line:column` (1-based) of a span's start, for messages that point into another file.
 pub fn position(db: &SourceDb, span: crate::span::Span) -> String {
-    let text = db.text(span.file);
-    let upto = &text[..(span.start as usize).min(text.len())];
-    let line = upto.matches('\n').count() + 1;
-    let col = upto.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!("{}:{line}:{col}", db.get(span.file).display_name())
+    let f = db.get(span.file);
+    let at = (span.start as usize).min(f.text.len());
+    let line = f.line_of(at);
+    let start = f.line_range(line).start;
+    let col = f.text.get(start..at).map_or(0, |l| l.chars().count()) + 1;
+    format!("{}:{}:{col}", f.display_name(), line + 1)
 }
 
 #[cfg(test)]

@@ -210,6 +210,15 @@ fn read_weights(
     program: &rnnc::sema::Program,
     index: usize,
 ) -> Result<rnnc::net::Net, Diagnostic> {
+    // Only a regular file: opening a FIFO blocks, a device streams forever.
+    let meta = std::fs::metadata(path)
+        .map_err(|e| super::io_error(format!("cannot read {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return Err(super::io_error(format!(
+            "cannot read {}: not a regular file",
+            path.display()
+        )));
+    }
     let file = std::fs::File::open(path)
         .map_err(|e| super::io_error(format!("cannot read {}: {e}", path.display())))?;
     let mut net = rnnc::npz::read(std::io::BufReader::new(file), foreign).map_err(|e| {

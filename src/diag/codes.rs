@@ -62,6 +62,12 @@ what could come instead. The parser skips to the next item (`system`, `task`, `n
     PARSE_UNMATCHED = "rnnc::parse::unmatched", "a closing bracket without its opening one",
 "A `)`, `]` or `}` closes nothing, or closes a bracket of another kind. Remove it or add the
 opening bracket.";
+    PARSE_TOO_DEEP = "rnnc::parse::too_deep", "an expression nested more than 256 levels deep",
+"Each bracket, unary or binary operator, call, index and `if` adds one level of nesting to an
+expression; an expression may nest at most 256 levels deep (`syntax::ast::MAX_DEPTH`), so that
+the compiler's recursive passes never run out of stack. A long chain of `+` and `-` does not
+count: it is summed pairwise (`a + b + c + d` as `(a + b) + (c + d)` from 64 terms on), so a
+generated sum of any length is accepted. Name parts of a deeper expression with `let`.";
     SYNTAX_BAD_FLOW = "rnnc::syntax::bad_flow", "an equation that is neither `dx/dt = ...` nor `next x = ...`",
 "Inside a system, an equation is a flow `d<name>/dt = expr` (continuous time) or a map
 `next <name> = expr` (discrete time). The leading `d` is stripped once: the state `d` has the

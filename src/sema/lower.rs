@@ -158,23 +158,18 @@ impl Lower<'_, '_> {
             ExprKind::Unary(op, a) => {
                 let a = self.expr(a)?;
                 match op {
-                    UnOp::Neg => {
-                        self.want_num(&a, "`-`")?;
-                        Some(HExpr {
-                            kind: HKind::Unary(UnOp::Neg, Box::new(a.clone())),
-                            span,
-                            ..a
-                        })
-                    }
-                    UnOp::Not => {
-                        self.want_bool(&a, "`not`")?;
-                        Some(HExpr {
-                            kind: HKind::Unary(UnOp::Not, Box::new(a.clone())),
-                            span,
-                            ..a
-                        })
-                    }
+                    UnOp::Neg => self.want_num(&a, "`-`")?,
+                    UnOp::Not => self.want_bool(&a, "`not`")?,
                 }
+                // The operand moves into the node (a clone here made `- - - x` quadratic).
+                Some(HExpr {
+                    ty: a.ty,
+                    dim: a.dim,
+                    constant: a.constant,
+                    bare: a.bare,
+                    span,
+                    kind: HKind::Unary(*op, Box::new(a)),
+                })
             }
             ExprKind::Binary(op, a, b) => {
                 let ha = self.expr(a);
@@ -260,6 +255,8 @@ impl Lower<'_, '_> {
                 ),
             ),
             ExprKind::Call(f, args) => self.call(e, f, args),
+            // Reported by the parser.
+            ExprKind::TooDeep => None,
             ExprKind::Range(..) => self.err(
                 Diagnostic::error(&codes::EXPR_TYPE, "a range is not a value here")
                     .at(span, "`lo .. hi` is only a named argument's value"),

@@ -60,6 +60,12 @@ struct Module {
 /// Parses `root` and its imports, then analyses every item.
 pub fn analyze(db: &mut SourceDb, loader: &dyn Loader, root: FileId) -> Analysis {
     let mut diags = Vec::new();
+    // The root is known by its canonical path too, so that an import of it under another
+    // spelling is the same file (an import cycle), not a new one.
+    if let Origin::Path(p) = &db.get(root).origin {
+        let key = loader.canonical(p);
+        db.set_key(root, key);
+    }
     let mut modules: Vec<Module> = Vec::new();
     let mut state: HashMap<FileId, bool> = HashMap::new();
     load(
@@ -101,9 +107,26 @@ fn load(
     diags: &mut Vec<Diagnostic>,
 ) {
     state.insert(file, false);
-    stack.push(file);
-    let (ast, parse_diags) = syntax::parse(file, db.text(file));
+    let (ast, mut parse_diags) = syntax::parse(file, db.text(file));
+    if !stack.is_empty() && matches!(db.get(file).origin, Origin::Path(_)) && parse_diags.len() > 1
+    {
+        // An imported file that does not parse (perhaps not a program at all) reports its
+        // first error only: each diagnostic quotes a line, and a program must not be a way
+        // to print another file into a log line by line.
+        let more = parse_diags.len() - 1;
+        parse_diags.truncate(1);
+        let note = format!(
+            "{more} more syntax error{} in this imported file",
+            if more == 1 { "" } else { "s" }
+        );
+        let first = &mut parse_diags[0];
+        first.help = Some(match first.help.take() {
+            Some(h) => format!("{h}\n{note}"),
+            None => note,
+        });
+    }
     diags.extend(parse_diags);
+    stack.push(file);
     let mut imports = Vec::new();
     for item in &ast.items {
         let ast::Item::Import(imp) = item else {
@@ -199,8 +222,13 @@ fn resolve_import(
             if let Some(id) = db.lookup(&origin) {
                 return Some(id);
             }
+            // One file however the import spells it (`a.rnn`, `./a.rnn`, `../dir/a.rnn`).
+            let key = loader.canonical(&base);
+            if let Some(id) = db.lookup_key(&key) {
+                return Some(id);
+            }
             match loader.load(&base) {
-                Ok(text) => Some(db.add(origin, text)),
+                Ok(text) => Some(db.add_keyed(origin, key, text)),
                 Err(e) => {
                     diags.push(
                         Diagnostic::error(

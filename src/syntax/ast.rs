@@ -288,7 +288,22 @@ pub enum UnOp {
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+    /// Levels of nesting, a leaf being 1: at most [`MAX_DEPTH`] in a parsed tree, so that
+    /// every recursive pass over it (and its drop) has a bounded stack.
+    depth: u32,
+    /// Somewhere below, a subtree nested too deeply was cut and reported; cutting again
+    /// above it is silent.
+    cut: bool,
 }
+
+/// The deepest an expression may nest: each bracket, operator, call, index and `if` is one
+/// level (a chain `a + b - c + ...` is summed pairwise, so its length barely counts). Deeper
+/// expressions are `rnnc::parse::too_deep`, never a stack overflow in a later pass.
+pub const MAX_DEPTH: u32 = 256;
+
+/// Chains of `+`/`-` longer than this are summed pairwise (a balanced tree of depth
+/// log2(terms)); shorter ones left to right, as written.
+pub const PAIRWISE_TERMS: usize = 64;
 
 /// A call argument, positional or named (`name = value`, `name = lo .. hi`).
 #[derive(Clone, Debug, PartialEq)]
@@ -316,11 +331,38 @@ pub enum ExprKind {
     Range(Box<Expr>, Box<Expr>),
     /// `( e )`, kept so that `1/(2 ms)` is not warned about.
     Paren(Box<Expr>),
+    /// An expression nested more deeply than [`MAX_DEPTH`], already reported by the parser.
+    TooDeep,
 }
 
 impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Expr {
-        Expr { kind, span }
+        let mut depth = 0;
+        let mut cut = matches!(kind, ExprKind::TooDeep);
+        kind.for_each_child(|c| {
+            depth = depth.max(c.depth);
+            cut |= c.cut;
+        });
+        Expr {
+            kind,
+            span,
+            depth: depth + 1,
+            cut,
+        }
+    }
+
+    pub(crate) fn mark_cut(&mut self) {
+        self.cut = true;
+    }
+
+    /// Levels of nesting (a leaf is 1).
+    pub fn depth(&self) -> u32 {
+        self.depth
+    }
+
+    /// Contains a subtree that was too deep (and is reported).
+    pub fn is_cut(&self) -> bool {
+        self.cut
     }
 
     /// The name, when this expression is a bare name.
@@ -336,6 +378,35 @@ impl Expr {
         match &self.kind {
             ExprKind::Paren(e) => e.unparen(),
             _ => self,
+        }
+    }
+}
+
+impl ExprKind {
+    /// Calls `f` on each direct sub-expression.
+    pub fn for_each_child(&self, mut f: impl FnMut(&Expr)) {
+        match self {
+            ExprKind::Number(_)
+            | ExprKind::Quantity(..)
+            | ExprKind::Bool(_)
+            | ExprKind::Str(_)
+            | ExprKind::Name(_)
+            | ExprKind::TooDeep => {}
+            ExprKind::Unary(_, a) | ExprKind::Member(a, _) | ExprKind::Paren(a) => f(a),
+            ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) | ExprKind::Range(a, b) => {
+                f(a);
+                f(b);
+            }
+            ExprKind::If(c, a, b) => {
+                f(c);
+                f(a);
+                f(b);
+            }
+            ExprKind::Vector(items) => items.iter().for_each(f),
+            ExprKind::Call(callee, args) => {
+                f(callee);
+                args.iter().for_each(|a| f(&a.value));
+            }
         }
     }
 }

@@ -19,7 +19,7 @@ fn block_comment(lex: &mut logos::Lexer<'_, Raw>) -> Result<bool, LexError> {
     let rest = lex.remainder();
     match rest.find("*/") {
         Some(end) => {
-            let multiline = rest[..end].contains('\n');
+            let multiline = rest[..end].contains(['\n', '\r']);
             lex.bump(end + 2);
             Ok(multiline)
         }
@@ -32,10 +32,12 @@ fn block_comment(lex: &mut logos::Lexer<'_, Raw>) -> Result<bool, LexError> {
 
 #[derive(Logos, Clone, Copy, Debug, PartialEq)]
 #[logos(error = LexError)]
-#[logos(skip r"[ \t\r\f]+")]
-#[logos(skip(r"//[^\n]*", allow_greedy = true))]
+#[logos(skip r"[ \t\f]+")]
+#[logos(skip(r"//[^\r\n]*", allow_greedy = true))]
 enum Raw {
-    #[token("\n")]
+    /// `\n`, `\r\n`, or a lone `\r` (old Mac line endings; `SourceDb::add` also turns those
+    /// into `\n` so that diagnostics count the same lines).
+    #[regex(r"\n|\r\n?")]
     Newline,
     #[token("/*", block_comment)]
     BlockComment(bool),
@@ -45,9 +47,9 @@ enum Raw {
     /// one diagnostic and a suggested spelling ([`ascii_name`], [`ascii_unit`]).
     #[regex(r"[A-Za-z_\p{L}][A-Za-z0-9_\p{L}]*")]
     Ident,
-    #[regex(r#""([^"\\\n]|\\.)*""#)]
+    #[regex(r#""([^"\\\r\n]|\\.)*""#)]
     Str,
-    #[regex(r#""([^"\\\n]|\\.)*"#)]
+    #[regex(r#""([^"\\\r\n]|\\.)*"#)]
     UnterminatedStr,
     #[token("%")]
     Percent,
@@ -256,6 +258,10 @@ impl Tok<'_> {
 
 pub type SpannedTok<'a> = (usize, Tok<'a>, usize);
 
+/// The most diagnostics the lexer (and then the parser) report for one file: a file of
+/// 64 MiB of bad characters is one screen of errors, not 64 million of them.
+pub const MAX_DIAGNOSTICS: usize = 100;
+
 /// Lexes `src` and applies the layout rules. Never fails; problems become diagnostics.
 pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
@@ -264,12 +270,25 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
     let mut toks: Vec<SpannedTok<'_>> = Vec::new();
     let mut lexer = Raw::lexer(src).spanned().peekable();
     while let Some((raw, range)) = lexer.next() {
+        // Tokens are held twice (this pass and the next): price them as they accumulate, so a
+        // file of ten million one-byte operators is an error, not an abort.
+        if toks.len() % (1 << 20) == (1 << 20) - 1 {
+            let bytes = (2 * toks.len() * std::mem::size_of::<SpannedTok<'_>>()) as f64;
+            if let Err(e) = crate::budget::claim(bytes, || format!("lexing {} tokens", toks.len()))
+            {
+                diags.push(e.diagnostic(Span::new(file, range.start, range.start)));
+                break;
+            }
+        }
         let span = Span::new(file, range.start, range.end);
         let slice = src.get(range.clone()).unwrap_or("");
         let tok = match raw {
             Err(LexError::InvalidChar) => {
                 // logos may report a multi-byte character byte by byte: report it once.
                 if !src.is_char_boundary(range.start) {
+                    continue;
+                }
+                if diags.len() >= MAX_DIAGNOSTICS {
                     continue;
                 }
                 let ch = src[range.start..].chars().next().unwrap_or('?');
@@ -374,6 +393,7 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
                     if c == '\\' {
                         match chars.next() {
                             Some((_, '"' | '\\')) => {}
+                            _ if diags.len() >= MAX_DIAGNOSTICS => {}
                             _ => {
                                 let at = range.start + 1 + i;
                                 diags.push(
@@ -393,6 +413,7 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
                 }
                 Tok::Str(body)
             }
+            Ok(Raw::UnterminatedStr) if diags.len() >= MAX_DIAGNOSTICS => Tok::Str(&slice[1..]),
             Ok(Raw::UnterminatedStr) => {
                 diags.push(
                     Diagnostic::error(&codes::LEX_UNTERMINATED_STRING, "unterminated string")
@@ -404,6 +425,7 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
                 );
                 Tok::Str(&slice[1..])
             }
+            Ok(Raw::Percent) if diags.len() >= MAX_DIAGNOSTICS => continue,
             Ok(Raw::Percent) => {
                 diags.push(
                     Diagnostic::error(&codes::LEX_STRAY_PERCENT, "`%` does not follow a number")
@@ -414,6 +436,11 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
             }
             Ok(r) => raw_operator(r),
         };
+        // A run of separators is kept as its first (pass 2 looks at nothing else), so 20 MB
+        // of blank lines is one token, not 20 million.
+        if tok == Tok::Sep && toks.last().is_some_and(|t| t.1 == Tok::Sep) {
+            continue;
+        }
         toks.push((range.start, tok, range.end));
     }
 
@@ -422,13 +449,23 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
     // Pass 2: bracket balance and significant newlines.
     let mut out: Vec<SpannedTok<'_>> = Vec::with_capacity(toks.len());
     let mut stack: Vec<(Tok<'_>, usize, usize)> = Vec::new();
-    for i in 0..toks.len() {
+    let mut i = 0;
+    while i < toks.len() {
         let (lo, tok, hi) = toks[i];
+        i += 1;
         match tok {
             Tok::Sep => {
+                // A run of separators is one: at most its first is kept, and what decides is
+                // the token before the run and the one after it (found once per run, so
+                // lexing stays linear in the number of blank lines).
+                let run_end = toks[i..]
+                    .iter()
+                    .position(|t| t.1 != Tok::Sep)
+                    .map_or(toks.len(), |k| i + k);
+                let next = toks.get(run_end).map(|t| t.1);
+                i = run_end;
                 let inside_braces = matches!(stack.last(), Some((Tok::LBrace, ..)));
                 let prev = out.last().map(|t| t.1);
-                let next = toks[i + 1..].iter().map(|t| t.1).find(|t| *t != Tok::Sep);
                 let significant = inside_braces
                     && !prev.is_none_or(|p| p.continues_after())
                     && !next.is_none_or(|n| n.continues_before());
@@ -456,6 +493,7 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
                     Some((o, ..)) if *o == opener => {
                         stack.pop();
                     }
+                    _ if diags.len() >= MAX_DIAGNOSTICS => continue,
                     _ => {
                         diags.push(
                             Diagnostic::error(
@@ -483,6 +521,8 @@ pub fn lex(file: FileId, src: &str) -> (Vec<SpannedTok<'_>>, Vec<Diagnostic>) {
 struct NonAscii {
     /// The word, its ASCII spelling, its diagnostic's index, and how many times it is used.
     seen: Vec<(String, String, usize, usize)>,
+    /// Where each word is in `seen` (a file may hold a million distinct words).
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl NonAscii {
@@ -510,7 +550,10 @@ impl NonAscii {
             word_span.start as usize + first,
             word_span.start as usize + last,
         );
-        if let Some((.., i, uses)) = self.seen.iter_mut().find(|(w, ..)| w == word) {
+        if diags.len() >= MAX_DIAGNOSTICS && !self.index.contains_key(word) {
+            return;
+        }
+        if let Some((.., i, uses)) = self.index.get(word).map(|&k| &mut self.seen[k]) {
             *uses += 1;
             if *uses <= Self::MAX_LABELS + 1 {
                 diags[*i] = diags[*i].clone().at(at, "and here");
@@ -519,6 +562,7 @@ impl NonAscii {
         }
         let d = Diagnostic::error(&codes::LEX_INVALID_CHAR, format!("`{word}` is not ASCII"))
             .at(at, "names and units are ASCII letters, digits and `_`");
+        self.index.insert(word.to_string(), self.seen.len());
         self.seen
             .push((word.to_string(), ascii.to_string(), diags.len(), 1));
         diags.push(if ascii.is_ascii() {
@@ -645,6 +689,10 @@ fn close_open_brackets<'a>(
         } else {
             Tok::RBracket
         };
+        out.push((at, close, at));
+        if diags.len() >= MAX_DIAGNOSTICS {
+            continue;
+        }
         diags.push(
             Diagnostic::error(
                 &codes::PARSE_UNCLOSED,
@@ -657,7 +705,6 @@ fn close_open_brackets<'a>(
                 close.describe()
             )),
         );
-        out.push((at, close, at));
     }
 }
 
