@@ -295,8 +295,10 @@ both shapes.";
     WEIGHTS_MISMATCH = "rnnc::weights::mismatch", "a weight file whose arrays do not fit the program's target",
 "A foreign weight file is bound to the program by the program's declarations: `W_in` has one
 column per input of the target, `W_out` one row per latent state of a system (then per output)
-or per output of a task. The message names the array, its shape and the shape the program
-needs. Check that the file is for this program's network, or pass `--network` for the right
+or per output of a task, `W_enc` one column per latent state, and N (the rows of every array)
+equals the network's `neurons` when the program declares it. A manifest's state, input and
+output names must be the program's, in order. The message names the array, its shape and the
+shape the program needs (or both lists of names). Check that the file is for this program's network, or pass `--network` for the right
 one.";
     CHECK_USE_EQ = "rnnc::check::use_eq", "`=` in a check's `expect`",
 "In a check, `expect` takes a boolean expression over metrics; equality is `==`
