@@ -718,164 +718,9 @@ fn hostile_programs() {
 
 // ---- Weight files ------------------------------------------------------------------------
 
-/// CRC-32 (IEEE), bit by bit: the zip members below are small or not read.
-fn crc32(data: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &b in data {
-        c ^= b as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                (c >> 1) ^ 0xEDB8_8320
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
-}
-
-/// A zip member: stored bytes, or a raw deflate stream with the sizes and CRC it claims.
-enum Member {
-    Stored(Vec<u8>),
-    Deflated { data: Vec<u8>, size: u32, crc: u32 },
-}
-
-/// A zip archive written by hand, so that members can lie about their sizes.
-fn zip(members: &[(String, Member)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, m) in members {
-        let (method, data, size, crc): (u16, &[u8], u32, u32) = match m {
-            Member::Stored(d) => (0, d, d.len() as u32, crc32(d)),
-            Member::Deflated { data, size, crc } => (8, data, *size, *crc),
-        };
-        let offset = out.len() as u32;
-        let fields = |sig: u32, central: bool| {
-            let mut h = Vec::new();
-            h.extend_from_slice(&sig.to_le_bytes());
-            if central {
-                h.extend_from_slice(&20u16.to_le_bytes()); // made by
-            }
-            h.extend_from_slice(&20u16.to_le_bytes()); // version needed
-            h.extend_from_slice(&0u16.to_le_bytes()); // flags
-            h.extend_from_slice(&method.to_le_bytes());
-            h.extend_from_slice(&[0, 0, 0x21, 0]); // time, date
-            h.extend_from_slice(&crc.to_le_bytes());
-            h.extend_from_slice(&(data.len() as u32).to_le_bytes());
-            h.extend_from_slice(&size.to_le_bytes());
-            h.extend_from_slice(&(name.len() as u16).to_le_bytes());
-            h.extend_from_slice(&0u16.to_le_bytes()); // extra
-            if central {
-                h.extend_from_slice(&[0; 6]); // comment length, disk, internal attributes
-                h.extend_from_slice(&0u32.to_le_bytes()); // external attributes
-                h.extend_from_slice(&offset.to_le_bytes());
-            }
-            h.extend_from_slice(name.as_bytes());
-            h
-        };
-        out.extend(fields(0x0403_4b50, false));
-        out.extend_from_slice(data);
-        central.extend(fields(0x0201_4b50, true));
-    }
-    let start = out.len() as u32;
-    out.extend_from_slice(&central);
-    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&(members.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(members.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    out.extend_from_slice(&start.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out
-}
-
-/// A raw deflate stream (fixed Huffman codes) of `prefix` followed by `zeros` zero bytes:
-/// a literal 0, then copies of 258 bytes at distance 1, 13 bits each (about 1:160).
-fn deflate_zeros(prefix: &[u8], zeros: u64) -> Vec<u8> {
-    struct Bits {
-        out: Vec<u8>,
-        acc: u64,
-        n: u32,
-    }
-    impl Bits {
-        // `value`'s low `len` bits, least significant first.
-        fn put(&mut self, value: u64, len: u32) {
-            self.acc |= value << self.n;
-            self.n += len;
-            while self.n >= 8 {
-                self.out.push(self.acc as u8);
-                self.acc >>= 8;
-                self.n -= 8;
-            }
-        }
-        // A Huffman code, most significant bit first.
-        fn code(&mut self, code: u32, len: u32) {
-            let rev = code.reverse_bits() >> (32 - len);
-            self.put(rev as u64, len);
-        }
-        fn literal(&mut self, b: u8) {
-            if b < 144 {
-                self.code(0x30 + b as u32, 8);
-            } else {
-                self.code(0x190 + (b as u32 - 144), 9);
-            }
-        }
-    }
-    let mut w = Bits {
-        out: Vec::new(),
-        acc: 0,
-        n: 0,
-    };
-    w.put(1, 1); // final block
-    w.put(1, 2); // fixed Huffman
-    for &b in prefix {
-        w.literal(b);
-    }
-    let mut left = zeros;
-    if left > 0 {
-        w.literal(0);
-        left -= 1;
-    }
-    while left >= 258 {
-        w.code(0xC5, 8); // length code 285: 258 bytes
-        w.code(0, 5); // distance code 0: distance 1
-        left -= 258;
-    }
-    for _ in 0..left {
-        w.literal(0);
-    }
-    w.code(0, 7); // end of block
-    w.put(0, 7);
-    w.out
-}
-
-/// A `.npy` member: a header with `dict`, then `data`.
-fn npy(dict: &str, data: &[u8]) -> Vec<u8> {
-    let mut header = dict.to_string();
-    while !(10 + header.len() + 1).is_multiple_of(64) {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut v = b"\x93NUMPY\x01\x00".to_vec();
-    v.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    v.extend_from_slice(header.as_bytes());
-    v.extend_from_slice(data);
-    v
-}
-
-fn f64_npy(shape: &[usize], values: &[f64]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let shape = if dims.len() == 1 {
-        format!("({},)", dims[0])
-    } else {
-        format!("({})", dims.join(", "))
-    };
-    let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-    npy(
-        &format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}"),
-        &data,
-    )
-}
+// The archive builders are the weight reader's tests' (tests/it/npz/hostile.rs): stored
+// members, and deflated ones that lie about their size.
+use crate::npz::hostile::{archive, bomb, npy_f8 as f64_npy, npy_raw as npy, stored as member};
 
 const INTEGRATOR: &str = "system I {\n input u in [-1, 1]\n state x in [-1, 1]\n dx/dt = u\n}\n";
 
@@ -911,10 +756,12 @@ fn good_members() -> Vec<(String, Vec<u8>)> {
 }
 
 fn stored(members: Vec<(String, Vec<u8>)>) -> Vec<u8> {
-    zip(&members
-        .into_iter()
-        .map(|(n, b)| (n, Member::Stored(b)))
-        .collect::<Vec<_>>())
+    archive(
+        &members
+            .into_iter()
+            .map(|(n, b)| member(&n, b))
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// The good file with member `name` replaced (or added, or removed with `None`).
@@ -1240,52 +1087,32 @@ pub fn weight_files() -> Vec<Case> {
     ));
     // Zip bombs: an unused member of 1.5 GB is never inflated; a used one that inflates past
     // what its header's shape needs is refused.
-    let mut m: Vec<(String, Member)> = good_members()
-        .into_iter()
-        .map(|(n, b)| (n, Member::Stored(b)))
-        .collect();
-    let bomb = 1_500_000_000u64;
-    m.push((
-        "junk.npy".into(),
-        Member::Deflated {
-            data: deflate_zeros(&[], bomb),
-            size: bomb as u32,
-            crc: 0,
-        },
-    ));
-    v.push(weights("bomb_unused_member", zip(&m), 0, "pass"));
-    let mut m: Vec<(String, Member)> = good_members()
-        .into_iter()
-        .filter(|(n, _)| n != "alpha.npy")
-        .map(|(n, b)| (n, Member::Stored(b)))
-        .collect();
+    let good_except = |skip: &str| -> Vec<_> {
+        good_members()
+            .into_iter()
+            .filter(|(n, _)| n != skip)
+            .map(|(n, b)| member(&n, b))
+            .collect()
+    };
+    let size = 1_500_000_000u64;
+    let mut m = good_except("");
+    m.push(bomb("junk.npy", &[], size, size as u32));
+    v.push(weights("bomb_unused_member", archive(&m), 0, "pass"));
     let header = npy(
         "{'descr': '<f8', 'fortran_order': False, 'shape': (20,), }",
         &[],
     );
-    m.push((
-        "alpha.npy".into(),
-        Member::Deflated {
-            data: deflate_zeros(&header, bomb),
-            size: 160 + header.len() as u32,
-            crc: 0,
-        },
+    let mut m = good_except("alpha.npy");
+    m.push(bomb("alpha.npy", &header, size, 160 + header.len() as u32));
+    v.push(weights("bomb_used_member_lies", archive(&m), 2, INVALID));
+    let mut m = good_except("alpha.npy");
+    m.push(bomb("alpha.npy", &header, size, u32::MAX));
+    v.push(weights(
+        "bomb_used_member_declared",
+        archive(&m),
+        2,
+        INVALID,
     ));
-    v.push(weights("bomb_used_member_lies", zip(&m), 2, INVALID));
-    let mut m: Vec<(String, Member)> = good_members()
-        .into_iter()
-        .filter(|(n, _)| n != "alpha.npy")
-        .map(|(n, b)| (n, Member::Stored(b)))
-        .collect();
-    m.push((
-        "alpha.npy".into(),
-        Member::Deflated {
-            data: deflate_zeros(&header, bomb),
-            size: u32::MAX,
-            crc: 0,
-        },
-    ));
-    v.push(weights("bomb_used_member_declared", zip(&m), 2, INVALID));
     let mut members = good_members();
     members.push(("../../escape.npy".into(), f64_npy(&[1], &[1.0])));
     members.push(("/etc/evil.npy".into(), f64_npy(&[1], &[1.0])));

@@ -1,7 +1,7 @@
 //! Weight files: what is written reads back exactly; truncated, corrupt or foreign bytes give
 //! an error, never a panic.
 
-mod hostile;
+pub(crate) mod hostile;
 
 use proptest::prelude::*;
 use rnnc::driver;

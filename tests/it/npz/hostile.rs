@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 // ---------------------------------------------------------------------------------------
 // Building archives
 
-fn crc32(data: &[u8]) -> u32 {
+pub(crate) fn crc32(data: &[u8]) -> u32 {
     static TABLE: OnceLock<[u32; 256]> = OnceLock::new();
     let t = TABLE.get_or_init(|| {
         let mut t = [0u32; 256];
@@ -43,7 +43,7 @@ fn crc32(data: &[u8]) -> u32 {
 
 /// One zip member: name, compression method (0 stored, 8 deflated), CRC, the bytes as
 /// stored, and the uncompressed size the member declares.
-struct Member {
+pub(crate) struct Member {
     name: String,
     method: u16,
     crc: u32,
@@ -51,7 +51,7 @@ struct Member {
     declared: u32,
 }
 
-fn stored(name: &str, bytes: Vec<u8>) -> Member {
+pub(crate) fn stored(name: &str, bytes: Vec<u8>) -> Member {
     Member {
         name: name.into(),
         method: 0,
@@ -62,7 +62,7 @@ fn stored(name: &str, bytes: Vec<u8>) -> Member {
 }
 
 /// A zip archive of `members` (no zip64: every figure fits 32 bits).
-fn archive(members: &[Member]) -> Vec<u8> {
+pub(crate) fn archive(members: &[Member]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut central = Vec::new();
     for m in members {
@@ -108,7 +108,7 @@ fn archive(members: &[Member]) -> Vec<u8> {
 /// A raw deflate stream (one fixed-Huffman block) inflating to `prefix` then `zeros` zero
 /// bytes: literals for the prefix and a zero, then matches of 258 at distance 1. About 13
 /// bits per 258 bytes: 1 GB of zeros in 6.3 MB, built without compressing anything.
-fn deflate_zeros(prefix: &[u8], zeros: u64) -> Vec<u8> {
+pub(crate) fn deflate_zeros(prefix: &[u8], zeros: u64) -> Vec<u8> {
     struct Bits {
         out: Vec<u8>,
         acc: u64,
@@ -167,7 +167,7 @@ fn deflate_zeros(prefix: &[u8], zeros: u64) -> Vec<u8> {
 
 /// A deflated member inflating to `prefix` and `zeros` zeros, declaring `declared` bytes
 /// (its CRC is that of the prefix alone: a reader that gets to the end must refuse it).
-fn bomb(name: &str, prefix: &[u8], zeros: u64, declared: u32) -> Member {
+pub(crate) fn bomb(name: &str, prefix: &[u8], zeros: u64, declared: u32) -> Member {
     Member {
         name: name.into(),
         method: 8,
@@ -178,7 +178,7 @@ fn bomb(name: &str, prefix: &[u8], zeros: u64, declared: u32) -> Member {
 }
 
 /// A `.npy` with the given header dict (padded as numpy pads it) and data.
-fn npy_raw(dict: &str, data: &[u8]) -> Vec<u8> {
+pub(crate) fn npy_raw(dict: &str, data: &[u8]) -> Vec<u8> {
     let mut h = dict.to_string();
     while !(h.len() + 11).is_multiple_of(64) {
         h.push(' ');
@@ -191,7 +191,7 @@ fn npy_raw(dict: &str, data: &[u8]) -> Vec<u8> {
     v
 }
 
-fn shape_text(shape: &[usize]) -> String {
+pub(crate) fn shape_text(shape: &[usize]) -> String {
     match shape {
         [a] => format!("({a},)"),
         _ => format!(
@@ -206,7 +206,7 @@ fn shape_text(shape: &[usize]) -> String {
 }
 
 /// A little-endian float64 C-order `.npy`.
-fn npy_f8(shape: &[usize], values: &[f64]) -> Vec<u8> {
+pub(crate) fn npy_f8(shape: &[usize], values: &[f64]) -> Vec<u8> {
     let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     npy_raw(
         &format!(
