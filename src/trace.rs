@@ -238,22 +238,12 @@ pub fn simulate(
     sim: &Simulate,
     seed: u64,
 ) -> Result<(Trace, Trace), RunError> {
-    let dt = net.dt;
-    let steps = crate::time::steps(sim.duration, dt).max(1);
+    let steps = run_steps(sim, net.dt)?;
     let columns = columns(net, lat);
     let width = columns.len();
-    let what = || {
-        use crate::budget::num;
-        format!(
-            "a `simulate` of {} s at dt = {} s",
-            num(sim.duration),
-            num(dt)
-        )
-    };
-    crate::budget::steps(steps as f64, what).map_err(RunError::TooLarge)?;
     crate::budget::claim(
         crate::budget::f64s((steps as f64 + 1.0) * (2 * width) as f64),
-        what,
+        || describe(sim, net.dt),
     )
     .map_err(RunError::TooLarge)?;
     let (mut a, mut b) = (
@@ -273,6 +263,23 @@ pub fn simulate(
     ))
 }
 
+/// "a `simulate` of 2 s at dt = 0.001 s", for budget messages.
+fn describe(sim: &Simulate, dt: f64) -> String {
+    use crate::budget::num;
+    format!(
+        "a `simulate` of {} s at dt = {} s",
+        num(sim.duration),
+        num(dt)
+    )
+}
+
+/// The steps of a `simulate` (at least one), within the step limit.
+fn run_steps(sim: &Simulate, dt: f64) -> Result<usize, RunError> {
+    let steps = crate::time::steps(sim.duration, dt).max(1);
+    crate::budget::steps(steps as f64, || describe(sim, dt)).map_err(RunError::TooLarge)?;
+    Ok(steps)
+}
+
 /// [`simulate`] in O(N + d) memory: `row(network, reference)` sees each step's two rows
 /// (columns as [`columns`]) in order, the network and the exact solution advancing in
 /// lockstep. On an error the rows seen so far are a prefix of the run.
@@ -284,16 +291,7 @@ pub fn simulate_stream(
     row: &mut dyn FnMut(&[f64], &[f64]),
 ) -> Result<(), RunError> {
     let dt = net.dt;
-    let steps = crate::time::steps(sim.duration, dt).max(1);
-    let what = || {
-        use crate::budget::num;
-        format!(
-            "a `simulate` of {} s at dt = {} s",
-            num(sim.duration),
-            num(dt)
-        )
-    };
-    crate::budget::steps(steps as f64, what).map_err(RunError::TooLarge)?;
+    let steps = run_steps(sim, dt)?;
     let mut z = start(lat, sim);
     let (k, d) = (lat.k, lat.d);
     let n_out = lat.n_outputs();

@@ -142,3 +142,41 @@ fn a_weight_file_with_an_almost_frozen_unit_is_refused_by_check() {
     let r = rnnc::check::run(&a.program, &a.program.checks[0], &net);
     assert!(r.lines[0].pass.is_some(), "{:?}", r.lines[0]);
 }
+
+/// `rnnc run` streams a system's trace: the streamed rows are the held trace's, and the
+/// online NRMSE is the two-pass one.
+#[test]
+fn a_streamed_run_equals_the_held_one() {
+    let a = analyze(&program(
+        "neurons = 40; seed = 1",
+        "simulate 1 s with u = 0.5 * sin(6 * t)",
+    ));
+    let net = rnnc::methods::build(&a.program, 0).ok().unwrap().net;
+    let rnnc::sema::model::CheckStep::Simulate(sim) = &a.program.checks[0].steps[0] else {
+        panic!("a simulate step");
+    };
+    let rnnc::sema::model::Target::System(inst) = &a.program.networks[0].target else {
+        panic!("a system");
+    };
+    let lat = rnnc::latent::Latent::new(&a.program.systems[inst.system], inst).unwrap();
+    let (held, reference) = rnnc::trace::simulate(&net, &lat, sim, 1).unwrap();
+    let cols = rnnc::trace::columns(&net, &lat);
+    let x = cols.iter().position(|c| c == "x").unwrap();
+    let (mut rows, mut refs) = (Vec::new(), Vec::new());
+    let mut online = rnnc::trace::OnlineNrmse::default();
+    rnnc::trace::simulate_stream(&net, &lat, sim, 1, &mut |a, b| {
+        rows.extend_from_slice(a);
+        refs.extend_from_slice(b);
+        online.push(&[a[x]], &[b[x]]);
+    })
+    .unwrap();
+    assert_eq!(rows, held.data);
+    assert_eq!(refs, reference.data);
+    let two_pass = rnnc::trace::nrmse(&held, &reference, &["x".to_string()], 0).unwrap();
+    let streamed = online.value().unwrap();
+    assert!(two_pass > 1e-4, "{two_pass}");
+    assert!(
+        (streamed - two_pass).abs() < 1e-12 * two_pass,
+        "{streamed} vs {two_pass}"
+    );
+}
