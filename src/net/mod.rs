@@ -124,6 +124,33 @@ pub struct Net {
     /// `W_rec` and `b_rec`, kept to open the loop for teacher forcing and `sync_error`.
     pub feedback: Option<Feedback>,
     pub meta: Meta,
+    /// Another implementation of the update rule that the simulator steps this network with
+    /// instead of its own kernels (`None`: the simulator's). For cross-checks: the tests run
+    /// every check through an implementation written from docs/format.md alone.
+    pub engine: Option<Engine>,
+}
+
+/// An implementation of the file's update rule (docs/format.md), for [`Net::engine`].
+pub trait Step: Send + Sync {
+    /// The readout `y[t]` of state `x[t]` with input `u[t]` (before the update).
+    fn read(&self, x: &[f64], u: &[f64], y: &mut [f64]);
+    /// `x[t] -> x[t + 1]` with input `u[t]`.
+    fn advance(&self, x: &mut [f64], u: &[f64]);
+    /// The same implementation on the network's open loop ([`Net::open_loop`]: `W_fb` as
+    /// input weights), for teacher forcing; `None` leaves that to the simulator.
+    fn open_loop(&self) -> Option<Engine> {
+        None
+    }
+}
+
+/// A shared [`Step`] implementation.
+#[derive(Clone)]
+pub struct Engine(pub std::sync::Arc<dyn Step>);
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Engine(..)")
+    }
 }
 
 /// `W_rec = A + W_fb W_out[rows]`, `b_rec = b_A + W_fb b_out[rows]`.
@@ -300,6 +327,7 @@ impl Net {
             w_in,
             feedback: None,
             meta,
+            engine: self.engine.as_ref().and_then(|e| e.0.open_loop()),
             ..self.clone()
         })
     }

@@ -849,6 +849,7 @@ pub fn read_with<R: Read + Seek>(
         positions,
         feedback,
         meta,
+        engine: None,
     };
     net.validate().map_err(NpzError)?;
     Ok(net)

@@ -289,6 +289,10 @@ impl<'n> Stepper<'n> {
     pub fn read(&mut self, u: &[f64]) -> &[f64] {
         self.u.copy_from_slice(u);
         let net = self.net;
+        if let Some(e) = &net.engine {
+            e.0.read(&self.x, &self.u, &mut self.y);
+            return &self.y;
+        }
         match net.form {
             Form::Current => {
                 let g = self.gain();
@@ -306,6 +310,10 @@ impl<'n> Stepper<'n> {
     /// Advances the state by one step with the input given to [`Stepper::read`].
     pub fn advance(&mut self) {
         let net = self.net;
+        if let Some(e) = &net.engine {
+            e.0.advance(&mut self.x, &self.u);
+            return;
+        }
         let g = self.gain();
         self.recurrent();
         self.add_input();
@@ -377,6 +385,50 @@ pub fn run(
     Ok(s.x)
 }
 
+/// [`run_batch`] through the network's [`crate::net::Engine`]: each trial stepped on its own.
+fn run_batch_engine(
+    net: &Net,
+    x0: MatRef<'_, f64>,
+    steps: usize,
+    input: &mut dyn FnMut(usize, MatMut<'_, f64>),
+    record: &mut dyn FnMut(usize, MatRef<'_, f64>),
+) -> Result<Mat<f64>, Diverged> {
+    let (b, k) = (x0.ncols(), net.n_inputs());
+    let mut steppers: Vec<Stepper<'_>> = (0..b)
+        .map(|c| Stepper::new(net, &x0.col(c).iter().copied().collect::<Vec<_>>()))
+        .collect();
+    let mut u = Mat::<f64>::zeros(k, b);
+    let mut y = Mat::<f64>::zeros(net.n_out(), b);
+    let diverged = |t: usize| Diverged {
+        step: t,
+        t: t as f64 * net.dt,
+    };
+    for t in 0..=steps {
+        input(t, u.as_mut());
+        for (c, s) in steppers.iter_mut().enumerate() {
+            let uc: Vec<f64> = u.col(c).iter().copied().collect();
+            let yc = s.read(&uc);
+            if !yc.iter().all(|v| v.is_finite()) {
+                return Err(diverged(t));
+            }
+            for (i, v) in yc.iter().enumerate() {
+                y[(i, c)] = *v;
+            }
+        }
+        record(t, y.as_ref());
+        if t == steps {
+            break;
+        }
+        for s in &mut steppers {
+            s.advance();
+            if !s.finite() {
+                return Err(diverged(t + 1));
+            }
+        }
+    }
+    Ok(Mat::from_fn(net.n(), b, |i, c| steppers[c].x[i]))
+}
+
 /// Runs B trials at once; column b of `x0` is trial b's start. Each step multiplies the
 /// weights by an N x B block, so the weights are read once per step for all trials.
 /// `input(step, u)` fills a k x B column-major block; `record(step, Y)` sees d_out x B.
@@ -389,6 +441,9 @@ pub fn run_batch(
 ) -> Result<Mat<f64>, Diverged> {
     let (n, b) = (net.n(), x0.ncols());
     let k = net.n_inputs();
+    if net.engine.is_some() {
+        return run_batch_engine(net, x0, steps, input, record);
+    }
     let mut x = x0.to_owned();
     let mut p = Mat::<f64>::zeros(n, b);
     let mut rec = Mat::<f64>::zeros(n, b);

@@ -87,6 +87,7 @@ fn units(form: Form, units: usize, w: f64) -> Net {
             outputs: vec!["y".into()],
             ..Meta::default()
         },
+        engine: None,
     }
 }
 

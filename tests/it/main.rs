@@ -15,6 +15,7 @@ mod fixed_points;
 mod fuzz;
 mod graph;
 mod hostile;
+mod independent;
 mod interop;
 mod limits;
 mod lowrank;

@@ -47,6 +47,7 @@ fn unit(phi: Phi, w: f64, w_in: &[f64], c: f64, alpha: f64, inputs: &[&str], out
             outputs: vec![output.to_string()],
             ..Meta::default()
         },
+        engine: None,
     }
 }
 

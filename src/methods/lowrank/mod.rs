@@ -306,6 +306,7 @@ pub fn build(
         positions: None,
         feedback: None,
         meta,
+        engine: None,
     };
     net.init_state = net.encode(&lat.inst.init).expect("an encoder");
     // The mean-field cross-check of the fixed points, for one latent dimension (decoded).

@@ -386,6 +386,7 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
         dale_sign,
         positions: None,
         meta: Default::default(),
+        engine: None,
     };
     Ok(NefNet {
         net,

@@ -680,6 +680,7 @@ pub fn system(
         positions: None,
         feedback: None,
         meta,
+        engine: None,
     };
     net.init_state = net
         .encode(&lat.inst.init)

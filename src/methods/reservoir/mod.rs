@@ -312,5 +312,6 @@ pub fn assemble(
         positions: None,
         feedback: fb,
         meta,
+        engine: None,
     }
 }
