@@ -3,14 +3,26 @@
 //! names (states, inputs, outputs); names a manifest gives must be those, in that order (a
 //! clash is an error naming both). `W_in` must have one column per input of the target and
 //! `W_out` a row per latent state of a system (or per output of a task).
+//!
+//! Rows are bound by declaration, never by counting alone: a system's `W_out` holds its
+//! latent states first, then optionally one row per declared `output`. A file with only the
+//! state rows is read as states (whatever the counts, so a system with as many outputs as
+//! states is never read the other way), and is told that its outputs are missing
+//! (`rnnc::weights::missing_output`, a warning: the states are still checked). A manifest
+//! that names outputs must carry their rows.
 
 use crate::diag::{codes, Diagnostic};
 use crate::net::Net;
 use crate::sema::model::{expand, Program, Target};
 
 /// Fills the names a foreign file's manifest would give from network `index`'s target, and
-/// checks `W_out` and `W_in` against them.
-pub fn adopt_names(net: &mut Net, program: &Program, index: usize) -> Result<(), Diagnostic> {
+/// checks `W_out` and `W_in` against them. `Ok` carries the warnings of the binding (a
+/// system's outputs the file has no rows for).
+pub fn adopt_names(
+    net: &mut Net,
+    program: &Program,
+    index: usize,
+) -> Result<Vec<Diagnostic>, Diagnostic> {
     let network = &program.networks[index];
     let (name, states, inputs, outputs) = match &network.target {
         Target::System(inst) => {
@@ -30,7 +42,7 @@ pub fn adopt_names(net: &mut Net, program: &Program, index: usize) -> Result<(),
                 task.output_names(),
             )
         }
-        Target::None => return Ok(()),
+        Target::None => return Ok(Vec::new()),
     };
     // A system's file needs its state rows (outputs are optional); a task's its output rows.
     let rows = if states.is_empty() {
@@ -130,15 +142,59 @@ pub fn adopt_names(net: &mut Net, program: &Program, index: usize) -> Result<(),
             .help("the program's declarations decide which rows are which: rename them in the manifest, or check the file against the program it was made for"));
         }
     }
+    // A system's file may carry only the state rows; its outputs are then not in the file,
+    // which a manifest naming them contradicts.
     let n_out = net.n_out();
+    let has_outputs = n_out >= states.len() + outputs.len();
+    let mut warnings = Vec::new();
+    if !states.is_empty() && !outputs.is_empty() && !has_outputs {
+        if !net.meta.outputs.is_empty() {
+            return Err(mismatch(format!(
+                "the manifest names the outputs [{}], but array `W_out` has shape ({}, {}): \
+                 one row per latent state of `{name}` and none for the outputs",
+                outputs.join(", "),
+                n_out,
+                net.n(),
+            ))
+            .help(format!(
+                "`W_out` holds the latent states first, then one row per output: ({full}, {}) \
+                 for this manifest",
+                net.n()
+            )));
+        }
+        warnings.push(
+            Diagnostic::warning(
+                &codes::WEIGHTS_MISSING_OUTPUT,
+                format!(
+                    "array `W_out` has {n_out} row{}, one per latent state of `{name}`: the file \
+                     has no row for its output{} {}, which is not compared",
+                    if n_out == 1 { "" } else { "s" },
+                    if outputs.len() == 1 { "" } else { "s" },
+                    outputs
+                        .iter()
+                        .map(|o| format!("`{o}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .at(
+                network.span,
+                format!("the file is checked as network `{}`", network.name),
+            )
+            .help(format!(
+                "the rows are bound by declaration: the latent states first, then one per \
+                 output; give `W_out` the shape ({full}, {}) to have the outputs checked",
+                net.n()
+            )),
+        );
+    }
     let m = &mut net.meta;
     m.states = states.clone();
     m.inputs = inputs.clone();
-    // A system's file may carry only the state rows; its outputs are then not in the file.
-    m.outputs = if n_out >= states.len() + outputs.len() {
+    m.outputs = if has_outputs {
         outputs.clone()
     } else {
         Vec::new()
     };
-    Ok(())
+    Ok(warnings)
 }

@@ -295,6 +295,13 @@ pub fn simulate_stream(
     let mut z = start(lat, sim);
     let (k, d) = (lat.k, lat.d);
     let n_out = lat.n_outputs();
+    // The rows are [`columns`]: a file bound without the program's output rows
+    // (`bind::adopt_names`) has no output columns, and neither has its reference.
+    let n_cols = if net.meta.outputs.is_empty() {
+        0
+    } else {
+        n_out
+    };
 
     // The network: a driven reservoir (no W_enc, a loop closed through W_fb) is teacher-forced
     // onto the trajectory from the start; otherwise the file's init_state for the program's
@@ -324,7 +331,7 @@ pub fn simulate_stream(
     let mut ev = lat.evaluator();
     let mut oev = lat.output_evaluator();
     let mut y = vec![0.0; n_out];
-    let width = 1 + k + d + n_out;
+    let width = 1 + k + d + n_cols;
     let (mut net_row, mut ref_row) = (vec![0.0; width], vec![0.0; width]);
     let mut failed: Option<RunError> = None;
     sim::run(
@@ -345,13 +352,13 @@ pub fn simulate_stream(
             let t0 = s.step as f64 * dt;
             net_row[0] = t0;
             net_row[1..1 + k].copy_from_slice(&sample);
-            let m = (d + n_out).min(s.y.len());
+            let m = (d + n_cols).min(s.y.len());
             net_row[1 + k..1 + k + m].copy_from_slice(&s.y[..m]);
             oev.eval(&z, &sample, &mut y);
             ref_row[0] = t0;
             ref_row[1..1 + k].copy_from_slice(&sample);
             ref_row[1 + k..1 + k + d].copy_from_slice(&z);
-            ref_row[1 + k + d..].copy_from_slice(&y);
+            ref_row[1 + k + d..].copy_from_slice(&y[..n_cols]);
             row(&net_row, &ref_row);
             if s.step == steps {
                 return;

@@ -19,7 +19,14 @@ pub(super) struct Context<'a> {
     pub(super) fixed: RefCell<Option<Result<Vec<fixed_points::FixedPoint>, String>>>,
     /// `lyapunov_max` since the most recent simulation (`attractor_distance`'s collapse rule
     /// needs it too).
-    pub(super) lyap_max: RefCell<Option<Result<f64, String>>>,
+    pub(super) lyap_max: RefCell<Option<Result<(f64, f64), String>>>,
+    /// The convergence figure of the finite-time estimate a line's metric measured (set by
+    /// `lyapunov_max` and `lyapunov(k)`): the line shows it and warns when the verdict
+    /// depends on it.
+    pub(super) uncertainty: RefCell<Option<f64>>,
+    /// The most recent simulation ran outside the program's specification (its warnings
+    /// were given at the `simulate`): the lines measured on it say so.
+    pub(super) outside: bool,
     /// The program's exact model of the target system, built once per check block (`None`
     /// for a network that realizes no system).
     pub(super) latent: Option<Result<Latent<'a>, String>>,

@@ -150,6 +150,15 @@ pub(super) fn timescale_gradient(cx: &Context) -> Result<f64, String> {
 /// simulation (its inputs, after a transient of `max(5 tau_max, T / 10)`), or along a
 /// zero-input run of `max(200 tau_max, 10 s)` from `init_state` when there is none.
 pub(super) fn lyapunov(cx: &Context, k: usize, sim_error: Option<&str>) -> Result<f64, String> {
+    lyapunov_estimate(cx, k, sim_error).map(|(v, _)| v)
+}
+
+/// [`lyapunov`] with its convergence figure (`lyapunov::Estimate::error`), per second.
+pub(super) fn lyapunov_estimate(
+    cx: &Context,
+    k: usize,
+    sim_error: Option<&str>,
+) -> Result<(f64, f64), String> {
     if let Some(e) = sim_error {
         return Err(format!("the simulation failed: {e}"));
     }
@@ -164,7 +173,7 @@ pub(super) fn lyapunov(cx: &Context, k: usize, sim_error: Option<&str>) -> Resul
     v
 }
 
-pub(super) fn lyapunov_uncached(cx: &Context, k: usize) -> Result<f64, String> {
+pub(super) fn lyapunov_uncached(cx: &Context, k: usize) -> Result<(f64, f64), String> {
     let net = cx.net;
     let tm = net.tau_max();
     let exps = match replay(cx, "lyapunov")? {
@@ -176,7 +185,7 @@ pub(super) fn lyapunov_uncached(cx: &Context, k: usize) -> Result<f64, String> {
                     (skip + 10) as f64 * net.dt
                 ));
             }
-            lyapunov::spectrum(
+            lyapunov::estimate(
                 net,
                 &x0,
                 steps,
@@ -193,7 +202,7 @@ pub(super) fn lyapunov_uncached(cx: &Context, k: usize) -> Result<f64, String> {
         None => {
             let steps = net.steps_at_least((200.0 * tm).max(10.0));
             let skip = net.steps_at_least(5.0 * tm).max(steps / 10);
-            lyapunov::spectrum(
+            lyapunov::estimate(
                 net,
                 &net.init_state,
                 steps,
@@ -204,7 +213,7 @@ pub(super) fn lyapunov_uncached(cx: &Context, k: usize) -> Result<f64, String> {
             )
         }
     };
-    Ok(exps[k - 1])
+    Ok((exps.value[k - 1], exps.error[k - 1]))
 }
 
 /// CHECKS.md `sync_error`: the open loop (`A`, `b_A`, FORMAT.md) driven by the exact solution
@@ -238,7 +247,8 @@ pub(super) fn sync_error(cx: &Context, sim_error: Option<&str>) -> Result<f64, S
     let washout = net.steps_at_least(10.0 * net.tau_max());
     if washout + 100 > steps {
         return Err(format!(
-            "the simulation is too short for `sync_error`: it needs more than {:.3} s (a washout              of 10 tau_max and 100 steps)",
+            "the simulation is too short for `sync_error`: it needs more than {:.3} s (a washout \
+             of 10 tau_max and 100 steps)",
             (washout + 100) as f64 * net.dt
         ));
     }

@@ -10,12 +10,24 @@ use super::*;
 pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&str>) -> Line {
     let failure: RefCell<Option<Failure>> = RefCell::new(None);
     let shown: RefCell<Option<String>> = RefCell::new(None);
+    // Every metric's value in evaluation order, with its convergence figure if it has one,
+    // to evaluate the expectation again at the ends of that range.
+    let measured: RefCell<Vec<(Value, Option<f64>)>> = RefCell::new(Vec::new());
+    let reads_run = std::cell::Cell::new(false);
     let hook = |m: &MetricCall| -> Option<Value> {
+        reads_run.set(reads_run.get() || m.reads_last_run());
+        cx.uncertainty.replace(None);
         match guards(cx, m, sim_error).and_then(|()| metric(cx, m, sim_error)) {
             Ok(v) => {
+                let e = cx.uncertainty.take();
                 if shown.borrow().is_none() {
-                    *shown.borrow_mut() = Some(show(m, &v));
+                    let mut text = show(m, &v);
+                    if let Some(e) = e {
+                        text.push_str(&format!(" (+- {e:.2e})"));
+                    }
+                    *shown.borrow_mut() = Some(text);
                 }
+                measured.borrow_mut().push((v.clone(), e));
                 Some(v)
             }
             Err(e) => {
@@ -28,13 +40,21 @@ pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&
     let result = eval_with_metrics(expr, &|_| None, &hook);
     let value = shown.into_inner();
     let detail = cx.detail.take();
+    let outside = cx.outside && reads_run.get();
+    let warnings = match &result {
+        Ok(Value::Bool(b)) => unconverged(expr, *b, &measured.into_inner(), value.as_deref())
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
     let error_line = |f: Failure| Line {
         text: text.to_string(),
         value: None,
         pass: None,
         diagnostic: Some(Diagnostic::error(f.code, f.message.clone())),
         error: Some(f.message),
-        detail: None,
+        outside,
+        ..Line::default()
     };
     match (result, failure.into_inner()) {
         (_, Some(f)) => Line {
@@ -48,12 +68,57 @@ pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&
             error: None,
             diagnostic: None,
             detail: if b { None } else { detail },
+            outside,
+            warnings,
         },
         (Ok(_), None) | (Err(_), None) => Line {
             value,
             ..error_line("the expectation does not evaluate to true or false".into())
         },
     }
+}
+
+/// `rnnc::check::unconverged` when the verdict `pass` changes with the finite-time
+/// estimates moved to either end of their convergence figures (every such metric shifted
+/// down together, then up together): the threshold lies within the uncertainty.
+fn unconverged(
+    expr: &HExpr,
+    pass: bool,
+    measured: &[(Value, Option<f64>)],
+    shown: Option<&str>,
+) -> Option<Diagnostic> {
+    if measured.iter().all(|(_, e)| e.is_none()) {
+        return None;
+    }
+    let flips = [-1.0, 1.0].iter().any(|sign| {
+        let at = std::cell::Cell::new(0);
+        let replay = |_: &MetricCall| -> Option<Value> {
+            let (v, e) = measured.get(at.get())?;
+            at.set(at.get() + 1);
+            Some(match (v, e) {
+                (Value::Num(shape, x), Some(e)) => {
+                    Value::Num(*shape, x.iter().map(|x| x + sign * e).collect())
+                }
+                (v, _) => v.clone(),
+            })
+        };
+        matches!(eval_with_metrics(expr, &|_| None, &replay), Ok(Value::Bool(b)) if b != pass)
+    });
+    flips.then(|| {
+        Diagnostic::warning(
+            &codes::CHECK_UNCONVERGED,
+            format!(
+                "the verdict depends on an unconverged estimate: measured {}, and the bound lies \
+                 within that uncertainty",
+                shown.unwrap_or("-")
+            ),
+        )
+        .help(
+            "a finite-time Lyapunov exponent converges like 1/T: simulate longer (the figure \
+             is the larger of the distance between the run's two halves and the standard \
+             error over ten blocks)",
+        )
+    })
 }
 
 pub(super) fn show(m: &Metric, v: &Value) -> String {
@@ -85,6 +150,15 @@ pub(super) fn metric(cx: &Context, m: &Metric, sim_error: Option<&str>) -> Resul
                 Some(n) => vec![n.clone()],
                 None => net.meta.states.clone(),
             };
+            if let Some(n) = names.iter().find(|n| tr.column(n).is_none()) {
+                return Err(fail(
+                    &codes::WEIGHTS_MISSING_OUTPUT,
+                    format!(
+                        "the weight file has no row of `W_out` for the output `{n}`: its rows \
+                         are the latent states only"
+                    ),
+                ));
+            }
             let skip = crate::time::steps(a.skip, net.dt);
             let e = trace::nrmse(tr, reference, &names, skip).ok_or_else(|| {
                 fail(
@@ -133,7 +207,11 @@ pub(super) fn metric(cx: &Context, m: &Metric, sim_error: Option<&str>) -> Resul
             let count = points.iter().filter(|p| !stable_only || p.stable).count();
             Value::scalar(count as f64)
         }
-        Metric::LyapunovMax(_) => Value::scalar(lyapunov(cx, 1, sim_error)?),
+        Metric::LyapunovMax(_) => {
+            let (v, e) = lyapunov_estimate(cx, 1, sim_error)?;
+            cx.uncertainty.replace(Some(e));
+            Value::scalar(v)
+        }
         Metric::Lyapunov(a) => {
             if a.k < 1 || a.k > net.n() {
                 return Err(format!(
@@ -143,7 +221,9 @@ pub(super) fn metric(cx: &Context, m: &Metric, sim_error: Option<&str>) -> Resul
                 )
                 .into());
             }
-            Value::scalar(lyapunov(cx, a.k, sim_error)?)
+            let (v, e) = lyapunov_estimate(cx, a.k, sim_error)?;
+            cx.uncertainty.replace(Some(e));
+            Value::scalar(v)
         }
         Metric::Dale(_) => Value::Bool(verify::dale(&net.w_rec.dense())),
         Metric::Density(_) => Value::scalar(verify::density(&net.w_rec.dense())),

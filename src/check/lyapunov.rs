@@ -17,12 +17,45 @@ pub fn spectrum(
     input: &dyn Fn(usize, &mut [f64]),
     progress: &dyn crate::progress::Progress,
 ) -> Vec<f64> {
+    estimate(net, x0, steps, skip, k, input, progress).value
+}
+
+/// Blocks of the counted steps for the standard error of [`Estimate::error`].
+pub const BLOCKS: usize = 10;
+
+/// A finite-time estimate of the `k` largest exponents with how far it may be from its limit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Estimate {
+    /// Per exponent, per second: the mean growth over the counted steps.
+    pub value: Vec<f64>,
+    /// Per exponent, per second: the larger of two convergence figures. (1) The distance
+    /// between the estimates of the run's first and second halves: growth that belongs to
+    /// the transient (the vectors still aligning) counts in the first half, so a bias `B / T`
+    /// of the whole run shows as `2 B / T` here, which also covers a transient that has not
+    /// died out by the second half (closely spaced exponents align slowly). (2) The standard
+    /// error of the mean over [`BLOCKS`] equal blocks (the fluctuation of a chaotic run). A
+    /// converged estimate has both small.
+    pub error: Vec<f64>,
+}
+
+/// [`spectrum`] with its convergence figure ([`Estimate`]).
+pub fn estimate(
+    net: &Net,
+    x0: &[f64],
+    steps: usize,
+    skip: usize,
+    k: usize,
+    input: &dyn Fn(usize, &mut [f64]),
+    progress: &dyn crate::progress::Progress,
+) -> Estimate {
     let _bar = crate::progress::start(progress, "Lyapunov spectrum (QR steps)", steps as u64);
     let n = net.n();
     let k = k.clamp(1, n);
     let mut q = Mat::<f64>::from_fn(n, k, |i, j| {
-        // Deterministic, linearly independent start.
-        (((i * 7 + j * 13) % 17) as f64 - 8.0) / 8.0 + if i == j { 1.0 } else { 0.0 }
+        // Deterministic, linearly independent start with no zero entry: a vector with a
+        // zero along an axis never grows along it when the tangent map keeps the axes (a
+        // diagonal `W_rec`), so its exponent would be missed.
+        (((i * 7 + j * 13) % 17) as f64 - 7.5) / 8.0 + if i == j { 1.0 } else { 0.0 }
     });
     orthonormalize(&mut q);
     let mut y = Mat::<f64>::zeros(n, k);
@@ -31,6 +64,11 @@ pub fn spectrum(
     let mut h = vec![0.0; product.scratch()];
     let (mut col, mut out) = (vec![0.0; n], vec![0.0; n]);
     let mut sums = vec![0.0; k];
+    // Per block of the counted steps, the summed log growth of each exponent.
+    let counted = steps.saturating_sub(skip);
+    let mut blocks = vec![vec![0.0; k]; BLOCKS];
+    let mut lens = [0usize; BLOCKS];
+    let mut second = vec![0.0; k];
     let mut u = vec![0.0; net.n_inputs()];
     let mut stepper = Stepper::new(net, x0);
     let mut d = vec![0.0; n];
@@ -84,14 +122,43 @@ pub fn spectrum(
         crate::net::fastmath::clear_upper();
         let norms = orthonormalize_into(&y, &mut q);
         if t >= skip {
-            for (s, r) in sums.iter_mut().zip(&norms) {
-                *s += r.max(1e-300).ln();
+            let c = t - skip;
+            let b = (c * BLOCKS / counted.max(1)).min(BLOCKS - 1);
+            lens[b] += 1;
+            for (j, r) in norms.iter().enumerate() {
+                let g = r.max(1e-300).ln();
+                sums[j] += g;
+                blocks[b][j] += g;
+                if 2 * c >= counted {
+                    second[j] += g;
+                }
             }
         }
         stepper.step(&u);
     }
-    let span = (steps.saturating_sub(skip)).max(1) as f64 * net.dt;
-    sums.iter().map(|s| s / span).collect()
+    let span = counted.max(1) as f64 * net.dt;
+    let value: Vec<f64> = sums.iter().map(|s| s / span).collect();
+    let half = (counted - counted / 2).max(1) as f64 * net.dt;
+    let error = (0..k)
+        .map(|j| {
+            let first_half = (counted / 2).max(1) as f64 * net.dt;
+            let drift = ((sums[j] - second[j]) / first_half - second[j] / half).abs();
+            // Blocks of unequal length are rated by their own length.
+            let rates: Vec<f64> = (0..BLOCKS)
+                .filter(|&b| lens[b] > 0)
+                .map(|b| blocks[b][j] / (lens[b] as f64 * net.dt))
+                .collect();
+            let m = rates.len() as f64;
+            let se = if rates.len() > 1 {
+                let mean = rates.iter().sum::<f64>() / m;
+                (rates.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / (m - 1.0) / m).sqrt()
+            } else {
+                0.0
+            };
+            drift.max(se)
+        })
+        .collect();
+    Estimate { value, error }
 }
 
 /// `z = W y`: column by column through the simulator's product when it is sparse (a

@@ -15,6 +15,7 @@ pub mod forecast;
 pub mod graph;
 pub mod lyapunov;
 pub mod memory;
+pub mod spec;
 pub mod timescales;
 
 mod context;
@@ -37,7 +38,7 @@ use serde_json::{json, Value as Json};
 use std::cell::RefCell;
 
 /// One `expect`, measured.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Line {
     /// The expectation as written.
     pub text: String,
@@ -50,6 +51,12 @@ pub struct Line {
     pub diagnostic: Option<Diagnostic>,
     /// What a failing metric found (`accuracy`: the first failing trial).
     pub detail: Option<String>,
+    /// Measured on a run outside the program's specification (a `from` outside the domain,
+    /// a drive beyond its input's range, an exact solution that leaves the domain; the
+    /// report's `warnings` say which).
+    pub outside: bool,
+    /// Warnings about the verdict (`rnnc::check::unconverged`), at the `expect`.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// The outcome of one `check` block.
@@ -57,6 +64,8 @@ pub struct Line {
 pub struct Report {
     pub network: String,
     pub lines: Vec<Line>,
+    /// Warnings of the block's runs (a run outside the specification), at their `simulate`.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Report {
@@ -78,6 +87,12 @@ impl Report {
                 "error": l.error,
                 "code": l.diagnostic.as_ref().map(|d| d.code.name),
                 "detail": l.detail,
+                "outside_spec": l.outside,
+                "warnings": l.warnings.iter().map(|d| d.code.name).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "warnings": self.warnings.iter().map(|d| json!({
+                "code": d.code.name,
+                "message": d.message,
             })).collect::<Vec<_>>(),
         })
     }
@@ -105,6 +120,8 @@ pub fn run_with(
         detail: RefCell::new(None),
         fixed: RefCell::new(None),
         lyap_max: RefCell::new(None),
+        uncertainty: RefCell::new(None),
+        outside: false,
         latent: match &program.networks[check.network].target {
             crate::sema::model::Target::System(inst) => Some(crate::latent::Latent::new(
                 &program.systems[inst.system],
@@ -136,15 +153,17 @@ pub fn run_with(
                     pass: None,
                     error: Some(message.clone()),
                     diagnostic: Some(d),
-                    detail: None,
+                    ..Line::default()
                 });
             }
         }
         return Report {
             network: program.networks[check.network].name.clone(),
             lines,
+            warnings: Vec::new(),
         };
     }
+    let mut warnings = Vec::new();
     let mut sim_error: Option<String> = None;
     let mut too_large: Option<crate::budget::TooLarge> = None;
     for step in &check.steps {
@@ -154,12 +173,21 @@ pub fn run_with(
                 cx.lyap_max.replace(None);
                 match trace::simulate_network(program, check.network, net, sim) {
                     Ok(t) => {
+                        let outside = match &cx.latent {
+                            Some(Ok(lat)) => {
+                                spec::outside(lat, sim, &t.1, &program.networks[check.network].name)
+                            }
+                            _ => Vec::new(),
+                        };
+                        cx.outside = !outside.is_empty();
+                        warnings.extend(outside);
                         cx.last = Some(t);
                         cx.last_sim = Some(sim);
                         sim_error = None;
                         too_large = None;
                     }
                     Err(e) => {
+                        cx.outside = false;
                         cx.last = None;
                         sim_error = Some(e.to_string());
                         too_large = match e {
@@ -188,6 +216,14 @@ pub fn run_with(
                         ),
                     );
                 }
+                let label = format!(
+                    "checking network `{}`",
+                    program.networks[check.network].name
+                );
+                for w in &mut line.warnings {
+                    *w = std::mem::replace(w, Diagnostic::warning(w.code, ""))
+                        .at(*span, label.clone());
+                }
                 lines.push(line);
             }
         }
@@ -195,5 +231,6 @@ pub fn run_with(
     Report {
         network: program.networks[check.network].name.clone(),
         lines,
+        warnings,
     }
 }

@@ -131,7 +131,10 @@ pub fn command(shell: &mut Shell, args: Args) -> ExitCode {
         if !cache.iter().any(|(i, _)| *i == c.network) {
             let net = match &args.weights {
                 Some(path) => match read_weights(path, &foreign, program, c.network) {
-                    Ok(n) => n,
+                    Ok((n, warnings)) => {
+                        shell.report(&warnings);
+                        n
+                    }
                     Err(d) => return shell.fail(&[d]),
                 },
                 None => match build_one(shell, program, c.network) {
@@ -162,14 +165,24 @@ pub fn command(shell: &mut Shell, args: Args) -> ExitCode {
                         println!("  {mark:<5}  expect {:<36} [{}] {e}", l.text, d.code.name)
                     }
                     (Some(e), None) => println!("  {mark:<5}  expect {:<36} {e}", l.text),
-                    (None, _) => println!("  {mark:<5}  expect {:<36} measured {value}", l.text),
+                    (None, _) => println!(
+                        "  {mark:<5}  expect {:<36} measured {value}{}",
+                        l.text,
+                        if l.outside {
+                            ", outside the specification"
+                        } else {
+                            ""
+                        }
+                    ),
                 }
                 if let Some(d) = &l.detail {
                     println!("         {d}");
                 }
             }
         }
+        line_diags.extend(report.warnings.iter().cloned());
         line_diags.extend(report.lines.iter().filter_map(|l| l.diagnostic.clone()));
+        line_diags.extend(report.lines.iter().flat_map(|l| l.warnings.iter().cloned()));
         reports.push(report);
     }
     shell.report(&line_diags);
@@ -203,13 +216,14 @@ pub fn command(shell: &mut Shell, args: Args) -> ExitCode {
     }
 }
 
-/// Reads a weight file and binds it to network `index` of the program.
+/// Reads a weight file and binds it to network `index` of the program, with the binding's
+/// warnings.
 fn read_weights(
     path: &std::path::Path,
     foreign: &rnnc::npz::Foreign,
     program: &rnnc::sema::Program,
     index: usize,
-) -> Result<rnnc::net::Net, Diagnostic> {
+) -> Result<(rnnc::net::Net, Vec<Diagnostic>), Diagnostic> {
     // Only a regular file: opening a FIFO blocks, a device streams forever.
     let meta = std::fs::metadata(path)
         .map_err(|e| super::io_error(format!("cannot read {}: {e}", path.display())))?;
@@ -224,9 +238,9 @@ fn read_weights(
     let mut net = rnnc::npz::read(std::io::BufReader::new(file), foreign).map_err(|e| {
         Diagnostic::error(&codes::WEIGHTS_INVALID, format!("{}: {e}", path.display()))
     })?;
-    rnnc::bind::adopt_names(&mut net, program, index).map_err(|d| Diagnostic {
+    let warnings = rnnc::bind::adopt_names(&mut net, program, index).map_err(|d| Diagnostic {
         message: format!("{}: {}", path.display(), d.message),
         ..d
     })?;
-    Ok(net)
+    Ok((net, warnings))
 }

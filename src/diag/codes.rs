@@ -300,6 +300,41 @@ equals the network's `neurons` when the program declares it. A manifest's state,
 output names must be the program's, in order. The message names the array, its shape and the
 shape the program needs (or both lists of names). Check that the file is for this program's network, or pass `--network` for the right
 one.";
+    WEIGHTS_MISSING_OUTPUT = "rnnc::weights::missing_output", "a weight file without rows for the outputs its program declares",
+"A system's `W_out` is bound by declaration: one row per latent state, in the program's order,
+then one row per `output`. A file with only the state rows (the usual trained network, whose
+readout is its state) is read as states, whatever the counts: a system with two states and
+two outputs never has its states read as outputs. The states are checked; the outputs are not
+compared, and a metric that names one (`nrmse(phase)`) is an error with this code. A
+manifest that names the outputs while `W_out` lacks their rows is `rnnc::weights::mismatch`.
+Add the output rows after the state rows to have them checked.";
+    CHECK_START_OUTSIDE_DOMAIN = "rnnc::check::start_outside_domain", "a `simulate` that starts outside the system's domain",
+"A network is built for its system's domain (`state x in [-1, 1]`): it represents and computes
+the flow there and nowhere else. A `simulate ... from` a state outside the domain measures the
+network where its program asks nothing of it, so a failure says little and a pass promises
+nothing. The run still happens and its lines are measured; each line that reads the run says
+it was measured outside the specification (`--format json`: `\"outside_spec\": true`).
+Start inside the domain, or widen the domain and rebuild.";
+    CHECK_INPUT_OUT_OF_RANGE = "rnnc::check::input_out_of_range", "a `simulate` drive beyond its input's declared range",
+"An input may declare its range (`input u in [-1, 1]`); a network is built for drives within it.
+A `simulate ... with` a drive that leaves the range (the sampled values the run uses, noise
+included) measures the network outside its specification. The warning says when the drive
+first leaves the range and its largest excursion; the lines that read the run say they were
+measured outside the specification. Inputs without a declared range are not checked.";
+    CHECK_LEAVES_DOMAIN = "rnnc::check::leaves_domain", "an exact solution that leaves the system's domain during a `simulate`",
+"The exact solution of the program, run beside the network, left the system's domain: from
+then on the network is compared with values it was never built to represent. The warning
+gives the first time and the state there (values within 1e-6 of a half-width past the
+boundary count as inside). Shorten the run, weaken its drive, or widen the domain and rebuild.
+The lines that read the run say they were measured outside the specification.";
+    CHECK_UNCONVERGED = "rnnc::check::unconverged", "a verdict that depends on an unconverged finite-time estimate",
+"A Lyapunov exponent is a limit over infinite time; `rnnc check` measures it over the run and
+shows the estimate with a convergence figure (`-1.23e0 per s (+- 2.30e-1)`): the larger of
+the distance between the estimates of the run's two halves (the transient's share, which
+shrinks like 1/T) and the standard error over ten blocks (the fluctuation of a chaotic
+run). When the expectation's verdict changes with the estimate moved to either end of that
+range, the bound lies within the uncertainty and the verdict is not to be trusted: simulate
+longer.";
     CHECK_USE_EQ = "rnnc::check::use_eq", "`=` in a check's `expect`",
 "In a check, `expect` takes a boolean expression over metrics; equality is `==`
 (`expect stable_fixed_points == 2`).";

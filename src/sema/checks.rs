@@ -105,6 +105,7 @@ impl Sema<'_> {
         }
         let mut from = Vec::new();
         let mut with = Vec::new();
+        let (mut from_spans, mut with_spans) = (Vec::new(), Vec::new());
         let mut seen: Vec<(bool, crate::span::Span)> = Vec::new();
         for (clause, span) in &s.clauses {
             let is_from = matches!(clause, ast::SimClause::From(_));
@@ -149,6 +150,7 @@ impl Sema<'_> {
                         };
                         if self.same_shape(&h, sys.states[i].size, &a.name.node) {
                             from.push((i, v));
+                            from_spans.push(a.name.span.to(a.value.span));
                         }
                     }
                 }
@@ -177,6 +179,7 @@ impl Sema<'_> {
                         };
                         if self.same_shape(&h, sys.inputs[i].size, &a.name.node) {
                             with.push((i, h));
+                            with_spans.push(a.name.span.to(a.value.span));
                         }
                     }
                 }
@@ -190,6 +193,8 @@ impl Sema<'_> {
             from,
             with,
             span: s.span,
+            from_spans,
+            with_spans,
         })
     }
 

@@ -313,6 +313,10 @@ pub struct Simulate {
     /// Input channel index and its drive (a function of `t`).
     pub with: Vec<(usize, HExpr)>,
     pub span: Span,
+    /// Where each `from` and `with` assignment is written (parallel to `from` and `with`),
+    /// for the warnings of a run outside what the program specifies.
+    pub from_spans: Vec<Span>,
+    pub with_spans: Vec<Span>,
 }
 
 #[derive(Clone, Debug)]

@@ -12,6 +12,7 @@ mod examples;
 mod examples_run;
 mod feedback;
 mod fixed_points;
+mod foreign;
 mod fuzz;
 mod graph;
 mod hostile;
