@@ -10,12 +10,20 @@ use super::*;
 pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&str>) -> Line {
     let failure: RefCell<Option<Failure>> = RefCell::new(None);
     let shown: RefCell<Option<String>> = RefCell::new(None);
+    let measured: RefCell<Vec<Measured>> = RefCell::new(Vec::new());
     let hook = |m: &MetricCall| -> Option<Value> {
         match guards(cx, m, sim_error).and_then(|()| metric(cx, m, sim_error)) {
             Ok(v) => {
+                let text = show(m, &v);
                 if shown.borrow().is_none() {
-                    *shown.borrow_mut() = Some(show(m, &v));
+                    *shown.borrow_mut() = Some(text.clone());
                 }
+                measured.borrow_mut().push(Measured {
+                    metric: m.name(),
+                    value: v.clone(),
+                    show: m.show(),
+                    shown: text,
+                });
                 Some(v)
             }
             Err(e) => {
@@ -25,9 +33,12 @@ pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&
         }
     };
     cx.detail.replace(None);
+    cx.violation.replace(None);
     let result = eval_with_metrics(expr, &|_| None, &hook);
     let value = shown.into_inner();
+    let measured = measured.into_inner();
     let detail = cx.detail.take();
+    let violation = cx.violation.take();
     let error_line = |f: Failure| Line {
         text: text.to_string(),
         value: None,
@@ -35,6 +46,8 @@ pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&
         diagnostic: Some(Diagnostic::error(f.code, f.message.clone())),
         error: Some(f.message),
         detail: None,
+        measured: measured.clone(),
+        violation: None,
     };
     match (result, failure.into_inner()) {
         (_, Some(f)) => Line {
@@ -48,6 +61,8 @@ pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&
             error: None,
             diagnostic: None,
             detail: if b { None } else { detail },
+            measured: measured.clone(),
+            violation: if b { None } else { violation },
         },
         (Ok(_), None) | (Err(_), None) => Line {
             value,
@@ -81,17 +96,32 @@ pub(super) fn metric(cx: &Context, m: &Metric, sim_error: Option<&str>) -> Resul
     Ok(match m {
         Metric::Nrmse(a) => {
             let (tr, reference) = needs_sim(cx, name, sim_error)?;
-            let names = match &a.output {
-                Some(n) => vec![n.clone()],
-                None => net.meta.states.clone(),
+            // Columns by the program's declarations: `t`, the inputs, then the readout (the
+            // states' components, then the outputs'), whatever the weight file calls them.
+            let lat = cx.latent(name)?;
+            let first = 1 + lat.k;
+            let (cols, what): (Vec<usize>, String) = match &a.output {
+                Some(c) => (
+                    c.index.iter().map(|i| first + i).collect(),
+                    format!("`{}`", c.text),
+                ),
+                None => ((first..first + lat.d).collect(), "the state".into()),
             };
+            if cols.iter().any(|&c| c >= reference.columns.len()) {
+                return Err(format!(
+                    "`{name}`: the simulation has no column for {what} (a readout of {} values)",
+                    reference.columns.len() - first
+                )
+                .into());
+            }
             let skip = crate::time::steps(a.skip, net.dt);
-            let e = trace::nrmse(tr, reference, &names, skip).ok_or_else(|| {
+            let e = trace::nrmse_at(tr, reference, &cols, skip).ok_or_else(|| {
                 fail(
                     &codes::CHECK_DEGENERATE_REFERENCE,
-                    "the exact solution does not vary over the run: an NRMSE against it is \
-                     undefined"
-                        .into(),
+                    format!(
+                        "the exact solution of {what} does not vary over the run: an NRMSE \
+                         against it is undefined"
+                    ),
                 )
             })?;
             Value::scalar(e)
@@ -173,10 +203,11 @@ pub(super) fn metric(cx: &Context, m: &Metric, sim_error: Option<&str>) -> Resul
             let (acc, failure) = crate::task::accuracy(net, &trials, cx.progress)?;
             if let Some(f) = failure {
                 cx.detail.replace(Some(format!(
-                    "{} of {} trials pass; first failure: {f}",
+                    "{} of {} trials pass; earliest failure: {f}",
                     (acc * trials.trials.len() as f64).round(),
                     trials.trials.len()
                 )));
+                cx.violation.replace(Some(f));
             }
             Value::scalar(acc)
         }
