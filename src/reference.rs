@@ -532,8 +532,15 @@ fn metrics(out: &mut String) {
 A check's `expect` is a boolean expression over metrics: `expect nrmse < 2%`,
 `expect dale`, `expect stable_fixed_points == 2`. A bare number compared with a metric takes
 the metric's dimension (`drift < 0.05` is per second); a number with a unit must match it
-(`divergence_time > 5 s`). Options are named; the first positional argument fills the first
-option (`nrmse(y)`, `accuracy(Task)`, `lyapunov(3)`). A metric that needs a `simulate`
+(`divergence_time > 5 s`). A metric whose value is a fraction (shown in percent: `nrmse`,
+`density`, `accuracy`, `recall`) compared with a bare number reads it as a fraction:
+`nrmse < 0.05` is 5 %, and `nrmse < 5` is 500 %, so a bare number of 1 or more there is the
+warning `rnnc::check::bare_fraction`, with the fix `5%` (write `100%` for the whole). Options
+are named; the first positional argument fills the first option (`nrmse(y)`,
+`accuracy(Task)`, `lyapunov(3)`). A state or output argument is bound by the program's
+declaration of the target system, never by a weight file's names: a name (`nrmse(q)`, every
+component of a vector), one component counted from 0 (`nrmse(q[1])`) or a list
+(`nrmse([x, q[0]])`), pooled. A metric that needs a `simulate`
 measures the most recent one in its check. How each is measured, exactly:
 [checks.md](checks.md#metrics-that-work).
 

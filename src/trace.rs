@@ -411,16 +411,32 @@ impl OnlineNrmse {
     }
 }
 
-/// NRMSE of CHECKS.md over the latent columns: `rms(zhat - z) / rms(z - zbar)`, pooled over
-/// components, from row `skip`. `None` when the reference has no variance.
+/// NRMSE of CHECKS.md over the named columns: `rms(zhat - z) / rms(z - zbar)`, pooled over
+/// components, from row `skip`. `None` when a name is not a column or the reference has no
+/// variance.
 pub fn nrmse(net: &Trace, reference: &Trace, names: &[String], skip: usize) -> Option<f64> {
+    let cols = names
+        .iter()
+        .map(|n| reference.columns.iter().position(|c| c == n))
+        .collect::<Option<Vec<usize>>>()?;
+    nrmse_at(net, reference, &cols, skip)
+}
+
+/// [`nrmse`] over columns by position (the checker binds them by the program's declarations:
+/// column `1 + k + i` is readout component `i`). `None` when a column is out of range or the
+/// reference has no variance.
+pub fn nrmse_at(net: &Trace, reference: &Trace, cols: &[usize], skip: usize) -> Option<f64> {
+    let (w, rows) = (reference.columns.len(), reference.rows().min(net.rows()));
+    if cols.iter().any(|&c| c >= w || c >= net.columns.len()) {
+        return None;
+    }
     let (mut num, mut den) = (0.0, 0.0);
-    for name in names {
-        let a = net.column(name)?;
-        let b = reference.column(name)?;
-        let (a, b) = (&a[skip.min(a.len())..], &b[skip.min(b.len())..]);
-        let mean = b.iter().sum::<f64>() / b.len().max(1) as f64;
-        for (x, y) in a.iter().zip(b) {
+    let from = skip.min(rows);
+    for &c in cols {
+        let n = (rows - from) as f64;
+        let mean = (from..rows).map(|r| reference.row(r)[c]).sum::<f64>() / n.max(1.0);
+        for r in from..rows {
+            let (x, y) = (net.row(r)[c], reference.row(r)[c]);
             num += (x - y) * (x - y);
             den += (y - mean) * (y - mean);
         }

@@ -14,6 +14,8 @@ pub(super) struct Context<'a> {
     pub(super) last_sim: Option<&'a crate::sema::model::Simulate>,
     /// Set by a metric that has more to say than its value.
     pub(super) detail: RefCell<Option<String>>,
+    /// `accuracy`'s earliest violation.
+    pub(super) violation: RefCell<Option<crate::task::Violation>>,
     pub(super) progress: &'a dyn crate::progress::Progress,
     /// Fixed points found since the most recent simulation (both metrics use one search).
     pub(super) fixed: RefCell<Option<Result<Vec<fixed_points::FixedPoint>, String>>>,

@@ -12,22 +12,30 @@ pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&
     let shown: RefCell<Option<String>> = RefCell::new(None);
     // Every metric's value in evaluation order, with its convergence figure if it has one,
     // to evaluate the expectation again at the ends of that range.
-    let measured: RefCell<Vec<(Value, Option<f64>)>> = RefCell::new(Vec::new());
+    let values: RefCell<Vec<(Value, Option<f64>)>> = RefCell::new(Vec::new());
     let reads_run = std::cell::Cell::new(false);
+    let measured: RefCell<Vec<Measured>> = RefCell::new(Vec::new());
     let hook = |m: &MetricCall| -> Option<Value> {
         reads_run.set(reads_run.get() || m.reads_last_run());
         cx.uncertainty.replace(None);
         match guards(cx, m, sim_error).and_then(|()| metric(cx, m, sim_error)) {
             Ok(v) => {
                 let e = cx.uncertainty.take();
-                if shown.borrow().is_none() {
-                    let mut text = show(m, &v);
-                    if let Some(e) = e {
-                        text.push_str(&format!(" (+- {e:.2e})"));
-                    }
-                    *shown.borrow_mut() = Some(text);
+                let mut text = show(m, &v);
+                if let Some(e) = e {
+                    text.push_str(&format!(" (+- {e:.2e})"));
                 }
-                measured.borrow_mut().push((v.clone(), e));
+                if shown.borrow().is_none() {
+                    *shown.borrow_mut() = Some(text.clone());
+                }
+                values.borrow_mut().push((v.clone(), e));
+                measured.borrow_mut().push(Measured {
+                    metric: m.name(),
+                    value: v.clone(),
+                    show: m.show(),
+                    shown: text,
+                    uncertainty: e,
+                });
                 Some(v)
             }
             Err(e) => {
@@ -37,16 +45,19 @@ pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&
         }
     };
     cx.detail.replace(None);
+    cx.violation.replace(None);
     let result = eval_with_metrics(expr, &|_| None, &hook);
     let value = shown.into_inner();
+    let measured = measured.into_inner();
     let detail = cx.detail.take();
     let outside = cx.outside && reads_run.get();
     let warnings = match &result {
-        Ok(Value::Bool(b)) => unconverged(expr, *b, &measured.into_inner(), value.as_deref())
+        Ok(Value::Bool(b)) => unconverged(expr, *b, &values.into_inner(), value.as_deref())
             .into_iter()
             .collect(),
         _ => Vec::new(),
     };
+    let violation = cx.violation.take();
     let error_line = |f: Failure| Line {
         text: text.to_string(),
         value: None,
@@ -54,6 +65,7 @@ pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&
         diagnostic: Some(Diagnostic::error(f.code, f.message.clone())),
         error: Some(f.message),
         outside,
+        measured: measured.clone(),
         ..Line::default()
     };
     match (result, failure.into_inner()) {
@@ -70,6 +82,8 @@ pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&
             detail: if b { None } else { detail },
             outside,
             warnings,
+            measured: measured.clone(),
+            violation: if b { None } else { violation },
         },
         (Ok(_), None) | (Err(_), None) => Line {
             value,
@@ -146,26 +160,41 @@ pub(super) fn metric(cx: &Context, m: &Metric, sim_error: Option<&str>) -> Resul
     Ok(match m {
         Metric::Nrmse(a) => {
             let (tr, reference) = needs_sim(cx, name, sim_error)?;
-            let names = match &a.output {
-                Some(n) => vec![n.clone()],
-                None => net.meta.states.clone(),
+            // Columns by the program's declarations: `t`, the inputs, then the readout (the
+            // states' components, then the outputs'), whatever the weight file calls them.
+            let lat = cx.latent(name)?;
+            let first = 1 + lat.k;
+            let (cols, what): (Vec<usize>, String) = match &a.output {
+                Some(c) => (
+                    c.index.iter().map(|i| first + i).collect(),
+                    format!("`{}`", c.text),
+                ),
+                None => ((first..first + lat.d).collect(), "the state".into()),
             };
-            if let Some(n) = names.iter().find(|n| tr.column(n).is_none()) {
-                return Err(fail(
-                    &codes::WEIGHTS_MISSING_OUTPUT,
-                    format!(
-                        "the weight file has no row of `W_out` for the output `{n}`: its rows \
-                         are the latent states only"
-                    ),
-                ));
+            if let Some(&c) = cols.iter().find(|&&c| c >= reference.columns.len()) {
+                if c < first + lat.d + lat.n_outputs() {
+                    return Err(fail(
+                        &codes::WEIGHTS_MISSING_OUTPUT,
+                        format!(
+                            "the weight file has no row of `W_out` for {what}: its rows are the \
+                             latent states only"
+                        ),
+                    ));
+                }
+                return Err(format!(
+                    "`{name}`: the simulation has no column for {what} (a readout of {} values)",
+                    reference.columns.len() - first
+                )
+                .into());
             }
             let skip = crate::time::steps(a.skip, net.dt);
-            let e = trace::nrmse(tr, reference, &names, skip).ok_or_else(|| {
+            let e = trace::nrmse_at(tr, reference, &cols, skip).ok_or_else(|| {
                 fail(
                     &codes::CHECK_DEGENERATE_REFERENCE,
-                    "the exact solution does not vary over the run: an NRMSE against it is \
-                     undefined"
-                        .into(),
+                    format!(
+                        "the exact solution of {what} does not vary over the run: an NRMSE \
+                         against it is undefined"
+                    ),
                 )
             })?;
             Value::scalar(e)
@@ -253,10 +282,11 @@ pub(super) fn metric(cx: &Context, m: &Metric, sim_error: Option<&str>) -> Resul
             let (acc, failure) = crate::task::accuracy(net, &trials, cx.progress)?;
             if let Some(f) = failure {
                 cx.detail.replace(Some(format!(
-                    "{} of {} trials pass; first failure: {f}",
+                    "{} of {} trials pass; earliest failure: {f}",
                     (acc * trials.trials.len() as f64).round(),
                     trials.trials.len()
                 )));
+                cx.violation.replace(Some(f));
             }
             Value::scalar(acc)
         }

@@ -49,7 +49,7 @@ pub struct Line {
     pub error: Option<String>,
     /// Why it could not be evaluated: a diagnostic with its code, at the `expect` line.
     pub diagnostic: Option<Diagnostic>,
-    /// What a failing metric found (`accuracy`: the first failing trial).
+    /// What a failing metric found (`accuracy`: the earliest violation).
     pub detail: Option<String>,
     /// Measured on a run outside the program's specification (a `from` outside the domain,
     /// a drive beyond its input's range, an exact solution that leaves the domain; the
@@ -57,6 +57,58 @@ pub struct Line {
     pub outside: bool,
     /// Warnings about the verdict (`rnnc::check::unconverged`), at the `expect`.
     pub warnings: Vec<Diagnostic>,
+    /// Every metric the line measured, in the order evaluated, with its value as a number.
+    pub measured: Vec<Measured>,
+    /// `accuracy`'s earliest violation, when the line fails.
+    pub violation: Option<crate::task::Violation>,
+}
+
+/// One metric's value: the number (SI units; a fraction for a percentage), its unit and how
+/// the report prints it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measured {
+    pub metric: &'static str,
+    pub value: Value,
+    pub show: Show,
+    /// As printed (`1.2300 %`).
+    pub shown: String,
+    /// A finite-time estimate's convergence figure (`lyapunov_max`), in the value's unit.
+    pub uncertainty: Option<f64>,
+}
+
+impl Measured {
+    /// The unit of `value`: `fraction` (printed in percent), `1/s`, `s`, `count`, `bool`, or
+    /// `1` for a plain number.
+    pub fn unit(&self) -> &'static str {
+        let dim = match Metric::info(self.metric).map(|i| i.ty) {
+            Some(crate::decl::MetricType::Num(d)) => d,
+            _ => 0,
+        };
+        match (self.show, dim) {
+            (Show::Bool, _) => "bool",
+            (Show::Percent(_), _) => "fraction",
+            (Show::Count, _) => "count",
+            (_, 1) => "s",
+            (_, -1) => "1/s",
+            _ => "1",
+        }
+    }
+
+    pub fn to_json(&self) -> Json {
+        let value = match &self.value {
+            Value::Bool(b) => json!(b),
+            Value::Num(_, x) if x.len() == 1 && x[0].is_finite() => json!(x[0]),
+            Value::Num(_, x) if x.len() == 1 => json!(format!("{}", x[0])),
+            other => json!(format!("{other:?}")),
+        };
+        json!({
+            "metric": self.metric,
+            "value": value,
+            "unit": self.unit(),
+            "shown": self.shown,
+            "uncertainty": self.uncertainty,
+        })
+    }
 }
 
 /// The outcome of one `check` block.
@@ -77,25 +129,58 @@ impl Report {
         self.lines.iter().filter(|l| l.pass.is_none()).count()
     }
 
+    /// The report as JSON (docs/checks.md): per expectation its first metric's value as a
+    /// number with its unit and the text printed, every metric it measured, and `accuracy`'s
+    /// violation as fields.
     pub fn to_json(&self) -> Json {
         json!({
             "network": self.network,
-            "expectations": self.lines.iter().map(|l| json!({
-                "expect": l.text,
-                "value": l.value,
-                "pass": l.pass,
-                "error": l.error,
-                "code": l.diagnostic.as_ref().map(|d| d.code.name),
-                "detail": l.detail,
-                "outside_spec": l.outside,
-                "warnings": l.warnings.iter().map(|d| d.code.name).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+            "expectations": self.lines.iter().map(|l| {
+                let first = l.measured.first().map(Measured::to_json);
+                let field = |k: &str| first.as_ref().map_or(Json::Null, |f| f[k].clone());
+                json!({
+                    "expect": l.text,
+                    "pass": l.pass,
+                    "value": field("value"),
+                    "unit": field("unit"),
+                    "shown": l.value,
+                    "metrics": l.measured.iter().map(Measured::to_json).collect::<Vec<_>>(),
+                    "error": l.error,
+                    "code": l.diagnostic.as_ref().map(|d| d.code.name),
+                    "detail": l.detail,
+                    "violation": l.violation.as_ref().map(violation_json),
+                    "outside_spec": l.outside,
+                    "warnings": l.warnings.iter().map(|d| d.code.name).collect::<Vec<_>>(),
+                })
+            }).collect::<Vec<_>>(),
             "warnings": self.warnings.iter().map(|d| json!({
                 "code": d.code.name,
                 "message": d.message,
             })).collect::<Vec<_>>(),
         })
     }
+}
+
+fn violation_json(v: &crate::task::Violation) -> Json {
+    let (rule, tolerance) = match v.kind {
+        crate::task::Kind::Within(tol) => ("within", Some(tol)),
+        crate::task::Kind::Above => ("above", None),
+        crate::task::Kind::Below => ("below", None),
+    };
+    json!({
+        "trial": v.trial,
+        "trials": v.trials,
+        "name": v.name,
+        "condition": v.values.iter().map(|(n, x)| (n.clone(), json!(x))).collect::<serde_json::Map<_, _>>(),
+        "output": v.output,
+        "value": v.value,
+        "time": v.time,
+        "period": v.period,
+        "period_time": v.period_time,
+        "rule": rule,
+        "target": v.target,
+        "tolerance": tolerance,
+    })
 }
 
 /// Runs `check` (on network `check.network` of `program`) against `net`.
@@ -118,6 +203,7 @@ pub fn run_with(
         last: None,
         last_sim: None,
         detail: RefCell::new(None),
+        violation: RefCell::new(None),
         fixed: RefCell::new(None),
         lyap_max: RefCell::new(None),
         uncertainty: RefCell::new(None),

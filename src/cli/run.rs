@@ -325,8 +325,8 @@ fn run_task(
         start.elapsed().as_secs_f64(),
         100.0 * passed as f64 / trials.trials.len().max(1) as f64
     );
-    if let Some(f) = outcomes.iter().find_map(|o| o.failure.as_ref()) {
-        eprintln!("  first failure: {f}");
+    if let Some(f) = rnnc::task::earliest(&outcomes) {
+        eprintln!("  earliest failure: {f}");
     }
     let (trace, reference) = rnnc::task::traces(&trials, &outputs, net.dt);
     let title = format!(

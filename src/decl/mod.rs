@@ -72,7 +72,7 @@ impl OptKind {
             OptKind::Patterns => "`random_patterns(n, seed = s)`".into(),
             OptKind::Axis => "`space.x` \\| `space.y` \\| `space.z`".into(),
             OptKind::Input => "input name".into(),
-            OptKind::Name => "state or output name".into(),
+            OptKind::Name => "state or output: `x`, `q[1]` (from 0), `[x, y]`".into(),
             OptKind::Task => "task name".into(),
         }
     }
@@ -180,6 +180,8 @@ pub enum OptValue {
     Axis(Axis),
     /// A task, by index into the program's tasks.
     Task(usize),
+    /// States or outputs of the checked network's target, resolved by the front end.
+    Components(Components),
 }
 
 /// Conversion of a checked option value into a typed field. `None` means the value does not
@@ -268,6 +270,28 @@ impl FromOpt for Option<Vec<i64>> {
         match v {
             None => Some(None),
             some => Vec::<i64>::from_opt(some).map(Some),
+        }
+    }
+}
+
+/// The state or output components a metric measures (`nrmse(q)`, `nrmse(q[1])`,
+/// `nrmse([x, y])`), resolved by the front end against the program's declaration of the checked
+/// network's target, never against the names a weight file gives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Components {
+    /// As written in the program.
+    pub text: String,
+    /// Positions in the target's readout: the state components in declaration order, then the
+    /// output components (`q[0]`, `q[1]` for a state `q[2]`), in the order written.
+    pub index: Vec<usize>,
+}
+
+impl FromOpt for Option<Components> {
+    fn from_opt(v: Option<&OptValue>) -> Option<Option<Components>> {
+        match v {
+            None => Some(None),
+            Some(OptValue::Components(c)) => Some(Some(c.clone())),
+            Some(_) => None,
         }
     }
 }
@@ -808,8 +832,9 @@ declare! {
     /// Normalized RMS error of the decoded states (or one named state or output) against the
     /// exact solution, over the last `simulate`.
     Nrmse = "nrmse" {
-        /// Only this state or output.
-        output: Option<String> = K::Name, D::Optional;
+        /// Only these states or outputs: a name (every component of a vector), one component
+        /// (`q[1]`, from 0), or a list (`[x, y]`), as the program declares them.
+        output: Option<Components> = K::Name, D::Optional;
         /// Time skipped at the start.
         skip: f64 = K::Num(1), D::Num(0.0);
     }
@@ -1045,7 +1070,11 @@ mod tests {
                     OptDefault::Required => match o.kind {
                         OptKind::Num(_) | OptKind::Fraction | OptKind::Real => OptValue::Num(1.0),
                         OptKind::Int(_) => OptValue::Num(2.0),
-                        OptKind::Str | OptKind::Input | OptKind::Name => OptValue::Str("a".into()),
+                        OptKind::Str | OptKind::Input => OptValue::Str("a".into()),
+                        OptKind::Name => OptValue::Components(Components {
+                            text: "a".into(),
+                            index: vec![0],
+                        }),
                         OptKind::Task => OptValue::Task(0),
                         OptKind::Patterns => OptValue::Patterns { count: 2, seed: 0 },
                         _ => return None,

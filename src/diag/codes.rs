@@ -366,6 +366,13 @@ output should hold:
 
     period delay 500 ms { }
     period respond 300 ms { expect y = 1 within 0.2 after 100 ms }";
+    CHECK_BARE_FRACTION = "rnnc::check::bare_fraction", "a bare number of 1 or more compared with a metric that is a fraction",
+"`nrmse`, `density`, `accuracy` and `recall` are fractions, printed in percent: a bare number
+compared with one is a fraction too, so `expect nrmse < 0.05` means 5 %, and `expect nrmse < 5`
+means 500 %, which almost any network passes. A bare number of 1 or more (100 % or more) on
+such a metric is almost always a percentage written without its unit: write `nrmse < 5%`.
+To mean the whole (`accuracy == 1`), write `100%`. A bare number below 1 is read as a fraction
+without a warning.";
 }
 
 #[cfg(test)]

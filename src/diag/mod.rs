@@ -30,6 +30,16 @@ pub struct Diagnostic {
     pub message: String,
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// A replacement that fixes the mistake, for tools; the help says it in words. Boxed:
+    /// most diagnostics have none, and a `Diagnostic` travels in `Result`s.
+    pub suggestion: Option<Box<Suggestion>>,
+}
+
+/// Replace the text at `span` by `replacement`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suggestion {
+    pub span: Span,
+    pub replacement: String,
 }
 
 impl Diagnostic {
@@ -40,6 +50,7 @@ impl Diagnostic {
             message: message.into(),
             labels: Vec::new(),
             help: None,
+            suggestion: None,
         }
     }
 
@@ -61,6 +72,15 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// A machine-applicable fix: `replacement` in place of the text at `span`.
+    pub fn suggest(mut self, span: Span, replacement: impl Into<String>) -> Self {
+        self.suggestion = Some(Box::new(Suggestion {
+            span,
+            replacement: replacement.into(),
+        }));
         self
     }
 

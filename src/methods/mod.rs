@@ -445,6 +445,7 @@ fn opt_json(v: &OptValue) -> Json {
         OptValue::Sym(s) | OptValue::Str(s) => json!(s),
         OptValue::Axis(a) => json!(a.name()),
         OptValue::Task(i) => json!(i),
+        OptValue::Components(c) => json!(c.text),
         OptValue::Range(a, b) => json!([a, b]),
         OptValue::Ints(v) => json!(v),
         OptValue::Auto => json!("auto"),

@@ -5,7 +5,7 @@ use super::items::Sema;
 use super::lower::{Lower, Scope};
 use super::model::*;
 use super::ItemRef;
-use crate::decl::{self, Metric, MetricType, OptKind, OptValue};
+use crate::decl::{self, Components, Metric, MetricType, OptKind, OptValue, Show};
 use crate::diag::{codes, did_you_mean, Diagnostic};
 use crate::span::FileId;
 use crate::syntax::ast::{self, ExprKind};
@@ -56,7 +56,12 @@ impl Sema<'_> {
                     }
                 }
                 ast::CheckStmt::Expect(x) => {
-                    if let Some(e) = self.check_expect(&visible, x) {
+                    let target = match (&net, &system) {
+                        (Some(n), Some(sys)) => Ok(readout(sys, &n.name)),
+                        (Some(n), None) => Err(Some(n.name.clone())),
+                        (None, _) => Err(None),
+                    };
+                    if let Some(e) = self.check_expect(&visible, x, &target) {
                         let text = self.db.text(x.span.file)[x.span.range()]
                             .trim_start_matches("expect")
                             .trim()
@@ -226,6 +231,7 @@ impl Sema<'_> {
         &mut self,
         visible: &std::collections::HashMap<String, super::Def>,
         x: &ast::Expect,
+        target: &Result<Readout, Option<String>>,
     ) -> Option<HExpr> {
         if let Some(eq) = &x.eq {
             let lhs = self.db.text(x.lhs.span.file)[x.lhs.span.range()].to_string();
@@ -271,8 +277,10 @@ impl Sema<'_> {
             .filter(|(_, d)| d.item == ItemRef::Broken)
             .map(|(n, _)| n.clone())
             .collect();
-        let hook =
-            move |e: &ast::Expr, diags: &mut Vec<Diagnostic>| metric(e, &tasks, &broken, diags);
+        let target = target.clone();
+        let hook = move |e: &ast::Expr, diags: &mut Vec<Diagnostic>| {
+            metric(e, &tasks, &broken, &target, diags)
+        };
         let scope = Scope {
             metrics: Some(&hook),
             ..Scope::default()
@@ -292,7 +300,235 @@ impl Sema<'_> {
             );
             return None;
         }
+        bare_fractions(&h, self.db, &mut self.diags);
         Some(h)
+    }
+}
+
+/// The readout of a check's target system, as the program declares it: per state, then per
+/// output, its name, where its components start among the readout's, how many it has, and
+/// whether it is a vector (`q[0]`, `q[1]`).
+#[derive(Clone)]
+pub(crate) struct Readout {
+    network: String,
+    channels: Vec<(String, usize, usize, bool)>,
+}
+
+fn readout(sys: &System, network: &str) -> Readout {
+    let mut channels = Vec::new();
+    let mut at = 0;
+    let outputs = sys.outputs.iter().map(|(n, e)| match e.shape() {
+        Shape::Scalar => (n.clone(), None),
+        s => (n.clone(), Some(s.len())),
+    });
+    for (name, size) in sys
+        .states
+        .iter()
+        .map(|v| (v.name.clone(), v.size))
+        .chain(outputs)
+    {
+        let width = size.unwrap_or(1);
+        channels.push((name, at, width, size.is_some()));
+        at += width;
+    }
+    Readout {
+        network: network.to_string(),
+        channels,
+    }
+}
+
+/// `nrmse(x)`, `nrmse(q)`, `nrmse(q[1])`, `nrmse([x, q[0]])`: the readout components an
+/// argument names, bound by the program's declarations (never by a weight file's names).
+fn components(
+    e: &ast::Expr,
+    what: &str,
+    target: &Result<Readout, Option<String>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Components> {
+    let r = match target {
+        Ok(r) => r,
+        // The network is unknown or broken: already reported.
+        Err(None) => return None,
+        Err(Some(n)) => {
+            diags.push(
+                Diagnostic::error(
+                    &codes::CALL_BAD_ARG,
+                    format!("{what} names a state or output of a system"),
+                )
+                .at(e.span, "no system to name it in")
+                .help(format!("network `{n}` realizes no system")),
+            );
+            return None;
+        }
+    };
+    let mut index = Vec::new();
+    let mut texts = Vec::new();
+    let (items, list): (Vec<&ast::Expr>, bool) = match &e.unparen().kind {
+        ExprKind::Vector(items) if !items.is_empty() => (items.iter().collect(), true),
+        _ => (vec![e], false),
+    };
+    for item in items {
+        let item = item.unparen();
+        let (name, sub) = match &item.kind {
+            ExprKind::Name(n) => (n.as_str(), None),
+            ExprKind::Index(base, i) => (base.unparen().as_name().unwrap_or(""), Some(i.as_ref())),
+            _ => ("", None),
+        };
+        if name.is_empty() {
+            diags.push(
+                Diagnostic::error(
+                    &codes::CALL_BAD_ARG,
+                    format!("{what} must name states or outputs"),
+                )
+                .at(item.span, "not a state or output")
+                .help("write a name (`x`), one component (`q[1]`, from 0) or a list (`[x, y]`)"),
+            );
+            return None;
+        }
+        let Some((_, at, width, vector)) = r.channels.iter().find(|c| c.0 == name) else {
+            let names: Vec<&str> = r.channels.iter().map(|c| c.0.as_str()).collect();
+            let mut d = Diagnostic::error(
+                &codes::NAME_UNKNOWN,
+                format!(
+                    "`{name}` is not a state or output of network `{}`'s system",
+                    r.network
+                ),
+            )
+            .at(item.span, format!("{what} names a state or output"));
+            d = match did_you_mean(name, names.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!("its states and outputs are {}", names.join(", "))),
+            };
+            diags.push(d);
+            return None;
+        };
+        let picked: Vec<usize> = match sub {
+            None => {
+                texts.push(name.to_string());
+                (*at..at + width).collect()
+            }
+            Some(i) => {
+                let k = match &i.unparen().kind {
+                    ExprKind::Number(k) if k.fract() == 0.0 && *k >= 0.0 => Some(*k),
+                    _ => None,
+                };
+                match k {
+                    Some(k) if *vector && (k as usize) < *width => {
+                        texts.push(format!("{name}[{}]", k as usize));
+                        vec![at + k as usize]
+                    }
+                    _ => {
+                        let d = Diagnostic::error(
+                            &codes::SHAPE_INDEX,
+                            if *vector {
+                                format!(
+                                    "`{name}` has {width} components: an index is a whole \
+                                     number from 0 to {}",
+                                    width - 1
+                                )
+                            } else {
+                                format!("`{name}` is a scalar: it has no components")
+                            },
+                        )
+                        .at(i.span, "this index");
+                        diags.push(if *vector {
+                            d.help(format!("components count from 0: `{name}[0]`"))
+                        } else {
+                            d.help(format!("write `{name}`"))
+                        });
+                        return None;
+                    }
+                }
+            }
+        };
+        for c in picked {
+            if index.contains(&c) {
+                diags.push(
+                    Diagnostic::error(
+                        &codes::CALL_BAD_ARG,
+                        format!("{what} names a component twice"),
+                    )
+                    .at(item.span, "named before in the same list"),
+                );
+                return None;
+            }
+            index.push(c);
+        }
+    }
+    let text = if list {
+        format!("[{}]", texts.join(", "))
+    } else {
+        texts.concat()
+    };
+    Some(Components { text, index })
+}
+
+/// Warns where a bare number of 1 or more is compared with a metric whose value is a
+/// fraction (printed in percent): `nrmse < 5` means 500 %.
+fn bare_fractions(h: &HExpr, db: &crate::source::SourceDb, diags: &mut Vec<Diagnostic>) {
+    match &h.kind {
+        HKind::Binary(op, a, b) if op.is_comparison() => {
+            for (m, bound) in [(a, b), (b, a)] {
+                let HKind::Metric(metric) = &m.kind else {
+                    continue;
+                };
+                if !matches!(metric.show(), Show::Percent(_)) || !bound.bare || !bound.constant {
+                    continue;
+                }
+                let Some(x) = eval_const(bound, &|_| None).ok().and_then(|v| v.as_f64()) else {
+                    continue;
+                };
+                if x < 1.0 {
+                    continue;
+                }
+                let written = db.text(bound.span.file)[bound.span.range()]
+                    .trim()
+                    .to_string();
+                let literal = matches!(bound.kind, HKind::Num(_));
+                let fix = if literal {
+                    format!("{written}%")
+                } else {
+                    format!("{}%", crate::sema::lower::fmt_num(x))
+                };
+                let name = metric.name();
+                let mut d = Diagnostic::warning(
+                    &codes::CHECK_BARE_FRACTION,
+                    format!(
+                        "`{name}` is a fraction: the bare `{written}` compared with it means {} %",
+                        crate::sema::lower::fmt_num(100.0 * x)
+                    ),
+                )
+                .at(
+                    bound.span,
+                    format!("{} %", crate::sema::lower::fmt_num(100.0 * x)),
+                )
+                .at(m.span, "a fraction, shown in percent");
+                d = if x == 1.0 {
+                    d.help(format!(
+                        "write `1%` for one percent, or `100%` for the whole; a bare number \
+                         compared with `{name}` is a fraction (`0.05` is 5 %)"
+                    ))
+                } else {
+                    d.help(format!(
+                        "write `{fix}` for a percentage; a bare number compared with `{name}` \
+                         is a fraction (`0.05` is 5 %)"
+                    ))
+                    .suggest(bound.span, fix)
+                };
+                diags.push(d);
+            }
+        }
+        HKind::Binary(_, a, b) => {
+            bare_fractions(a, db, diags);
+            bare_fractions(b, db, diags);
+        }
+        HKind::Unary(_, a) => bare_fractions(a, db, diags),
+        HKind::If(c, a, b) => {
+            bare_fractions(c, db, diags);
+            bare_fractions(a, db, diags);
+            bare_fractions(b, db, diags);
+        }
+        _ => {}
     }
 }
 
@@ -302,6 +538,7 @@ fn metric(
     e: &ast::Expr,
     tasks: &[(String, usize)],
     broken: &[String],
+    target: &Result<Readout, Option<String>>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Option<HExpr>> {
     let (head, args) = match &e.kind {
@@ -375,7 +612,13 @@ fn metric(
                     return Some(None);
                 }
             },
-            (OptKind::Name, Some(n)) => OptValue::Str(n.to_string()),
+            (OptKind::Name, _) => {
+                let what = format!("`{}` of `{name}`", opt.name);
+                match components(&a.value, &what, target, diags) {
+                    Some(c) => OptValue::Components(c),
+                    None => return Some(None),
+                }
+            }
             _ => {
                 let scope = Scope::default();
                 let Some(h) = (Lower {

@@ -51,6 +51,8 @@ pub struct Rule {
 pub struct Trial {
     /// The trial's name (`trial` when unnamed).
     pub name: String,
+    /// Whether the program names it (`trial remember_set { ... }`).
+    pub named: bool,
     /// The value of each `vary`/`draw` local, in declaration order.
     pub values: Vec<f64>,
     /// Each period's name and steps `start..end`.
@@ -334,6 +336,7 @@ pub fn generate(task: &Task, dt: f64, seed: u64, stream: &str) -> Result<Trials,
                 }
                 trials.push(Trial {
                     name: name.clone(),
+                    named: trial.name.is_some(),
                     values,
                     periods,
                     steps,
@@ -497,11 +500,92 @@ pub fn traces(trials: &Trials, outputs: &[Vec<f64>], dt: f64) -> (Trace, Trace) 
     )
 }
 
-/// Whether one trial held every rule, and the first violation if not.
+/// One rule broken at one step: which trial (its condition), when, on which channel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+    /// The trial's position in the trial set (from 0) and the set's size.
+    pub trial: usize,
+    pub trials: usize,
+    /// The trial's name; `None` when the program does not name it.
+    pub name: Option<String>,
+    /// Its condition: the value of each `vary` and `draw`, by name.
+    pub values: Vec<(String, f64)>,
+    /// The output component.
+    pub output: String,
+    /// What the network gave there, and when: seconds since the trial began, and the period
+    /// with the seconds since it began.
+    pub value: f64,
+    pub time: f64,
+    pub period: String,
+    pub period_time: f64,
+    /// What the rule asked: `within` (the target and tolerance), `above` or `below` the target.
+    pub kind: Kind,
+    pub target: f64,
+}
+
+impl Violation {
+    /// `1.000 within 0.2`, `> 0.000`.
+    pub fn rule(&self) -> String {
+        match self.kind {
+            Kind::Within(tol) => format!("{:.3} within {tol}", self.target),
+            Kind::Above => format!("> {:.3}", self.target),
+            Kind::Below => format!("< {:.3}", self.target),
+        }
+    }
+
+    /// `trial 3 of 16` or ``trial `remember_set` (3 of 16``, then the condition's values.
+    pub fn condition(&self) -> String {
+        let values: Vec<String> = self
+            .values
+            .iter()
+            .map(|(n, v)| format!("{n} = {}", short(*v)))
+            .collect();
+        let mut parts = vec![format!("{} of {}", self.trial + 1, self.trials)];
+        parts.extend(values);
+        match &self.name {
+            Some(n) => format!("trial `{n}` ({})", parts.join(", ")),
+            None if parts.len() > 1 => {
+                format!("trial {} ({})", parts[0], parts[1..].join(", "))
+            }
+            None => format!("trial {}", parts[0]),
+        }
+    }
+}
+
+/// A condition's value in at most four decimals (`0.5`, `0.7341`, `3`).
+fn short(x: f64) -> String {
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: `{}` = {:.3} at {:.3} s ({:.3} s into period `{}`), expected {}",
+            self.condition(),
+            self.output,
+            self.value,
+            self.time,
+            self.period_time,
+            self.period,
+            self.rule()
+        )
+    }
+}
+
+/// Whether one trial held every rule, and its earliest violation if not.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     pub pass: bool,
-    pub failure: Option<String>,
+    /// The violation at the earliest step of the trial (among rules broken at that step, the
+    /// first in the program's order, then the first component).
+    pub failure: Option<Violation>,
 }
 
 /// Scores each trial's outputs (from [`run`]) against its rules.
@@ -511,9 +595,13 @@ pub fn score(trials: &Trials, outputs: &[Vec<f64>]) -> Vec<Outcome> {
         .trials
         .iter()
         .zip(outputs)
-        .map(|(tr, out)| {
+        .enumerate()
+        .map(|(ti, (tr, out))| {
+            // Per rule, its first broken step; the earliest of them.
+            let mut first: Option<(usize, &Rule, usize, f64, f64)> = None;
             for r in &tr.rules {
-                for step in r.start..r.end {
+                let end = first.map_or(r.end, |f| f.0.min(r.end));
+                'steps: for step in r.start..end {
                     for c in 0..r.width {
                         let y = out[step * m + r.output + c];
                         let target = r.target[(step - r.start) * r.width + c];
@@ -523,46 +611,60 @@ pub fn score(trials: &Trials, outputs: &[Vec<f64>]) -> Vec<Outcome> {
                             Kind::Below => y < target,
                         };
                         if !ok {
-                            let rule = match r.kind {
-                                Kind::Within(tol) => format!("{target:.3} within {tol}"),
-                                Kind::Above => format!("> {target:.3}"),
-                                Kind::Below => format!("< {target:.3}"),
-                            };
-                            return Outcome {
-                                pass: false,
-                                failure: Some(format!(
-                                    "trial `{}`: `{}` = {y:.3} at {:.3} s of period `{}`, expected {rule}",
-                                    tr.name,
-                                    trials.outputs[r.output + c],
-                                    (step - r.period_start) as f64 * trials.dt,
-                                    r.period
-                                )),
-                            };
+                            first = Some((step, r, c, y, target));
+                            break 'steps;
                         }
                     }
                 }
             }
+            let failure = first.map(|(step, r, c, value, target)| Violation {
+                trial: ti,
+                trials: trials.trials.len(),
+                name: tr.named.then(|| tr.name.clone()),
+                values: trials
+                    .locals
+                    .iter()
+                    .cloned()
+                    .zip(tr.values.clone())
+                    .collect(),
+                output: trials.outputs[r.output + c].clone(),
+                value,
+                time: step as f64 * trials.dt,
+                period: r.period.clone(),
+                period_time: (step - r.period_start) as f64 * trials.dt,
+                kind: r.kind,
+                target,
+            });
             Outcome {
-                pass: true,
-                failure: None,
+                pass: failure.is_none(),
+                failure,
             }
         })
         .collect()
 }
 
-/// `accuracy(Task)`: the fraction of trials whose every expectation holds, and the first
-/// failing trial's violation.
+/// The earliest violation in trial time over a trial set (the first trial in the set's order
+/// among those that break a rule at that time).
+pub fn earliest(outcomes: &[Outcome]) -> Option<&Violation> {
+    outcomes
+        .iter()
+        .filter_map(|o| o.failure.as_ref())
+        .min_by(|a, b| a.time.total_cmp(&b.time).then(a.trial.cmp(&b.trial)))
+}
+
+/// `accuracy(Task)`: the fraction of trials whose every expectation holds, and the earliest
+/// violation in trial time ([`earliest`]).
 pub fn accuracy(
     net: &Net,
     trials: &Trials,
     progress: &dyn crate::progress::Progress,
-) -> Result<(f64, Option<String>), String> {
+) -> Result<(f64, Option<Violation>), String> {
     if trials.trials.is_empty() {
         return Err(format!("task `{}` has no trials", trials.task));
     }
     let outputs = run(net, trials, progress)?;
     let outcomes = score(trials, &outputs);
     let passed = outcomes.iter().filter(|o| o.pass).count();
-    let first = outcomes.into_iter().find_map(|o| o.failure);
+    let first = earliest(&outcomes).cloned();
     Ok((passed as f64 / trials.trials.len() as f64, first))
 }

@@ -346,3 +346,199 @@ fn flat(rendered: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// Runs check block 0 of `src` on network 0 as built (then changed by `prepare`) and as
+/// `violate` changes that: per line its text and verdict with the value on each.
+fn both(
+    src: &str,
+    prepare: impl Fn(&mut rnnc::net::Net),
+    violate: impl Fn(&mut rnnc::net::Net),
+) -> Vec<(String, String, String)> {
+    let mut db = rnnc::source::SourceDb::new();
+    let a = rnnc::driver::analyze_text(&mut db, &rnnc::source::FsLoader, "t.rnn", src);
+    assert!(!a.has_errors(), "{:?}", a.diagnostics);
+    let mut built = rnnc::methods::build(&a.program, 0).unwrap().net;
+    prepare(&mut built);
+    let mut edited = built.clone();
+    violate(&mut edited);
+    let verdict = |l: &rnnc::check::Line| match l.pass {
+        Some(true) => format!("pass {}", l.value.as_deref().unwrap_or("")),
+        Some(false) => format!("FAIL {}", l.value.as_deref().unwrap_or("")),
+        None => format!("error {:?}", l.error),
+    };
+    let check = &a.program.checks[0];
+    let a_lines = rnnc::check::run(&a.program, check, &built).lines;
+    let b_lines = rnnc::check::run(&a.program, check, &edited).lines;
+    a_lines
+        .iter()
+        .zip(&b_lines)
+        .map(|(x, y)| (x.text.clone(), verdict(x), verdict(y)))
+        .collect()
+}
+
+/// Every line passes on the first network and fails on the second.
+fn assert_separates(lines: &[(String, String, String)]) {
+    for (text, good, bad) in lines {
+        assert!(
+            good.starts_with("pass") && bad.starts_with("FAIL"),
+            "{text}: {good} / {bad}\n{lines:#?}"
+        );
+    }
+}
+
+/// Positions: every neuron at the origin, or spread 100 apart along x.
+fn positions(net: &mut rnnc::net::Net, spacing: f64) {
+    let n = net.n();
+    net.positions = Some(faer::Mat::from_fn(n, 3, |i, j| {
+        if j == 0 {
+            spacing * i as f64
+        } else {
+            0.0
+        }
+    }));
+}
+
+/// The audit of issue 13: each metric fails on a network that violates it, next to one on
+/// which it passes. Elsewhere: `nrmse`, `dale`, `attractor_distance`, `timescale_gradient`
+/// above, `sync_error` in feedback.rs, `accuracy` in task.rs and tests/cli, `nrmse(q[1])` in
+/// tests/cli/check_nrmse_components.rnn.
+#[test]
+fn each_metric_of_a_run_fails_on_a_leaky_integrator_and_passes_on_the_built_one() {
+    // The integrator ramps to 0.2 and holds it for 1 s without input. With the recurrent
+    // gain at 0.9 the line attractor leaks with a time constant of about 1 s: it drifts,
+    // diverges from the exact solution, its one-step map is wrong by about (1 - 0.9) / tau
+    // = 1 per second, and its largest exponent is about -1 per second.
+    let src = "import std.systems\nnetwork i for Integrator { neurons = 100 }\ncheck i {\n \
+        simulate 1.5 s with u = pulse(100 ms, 400 ms)\n expect drift < 0.1\n \
+        expect divergence_time > 1 s\n expect vector_field_error < 0.2\n \
+        expect lyapunov_max > -0.3\n expect lyapunov(1) > -0.3\n}\n";
+    let lines = both(
+        src,
+        |_| {},
+        |net| {
+            if let Recurrent::Factored { left, .. } = &mut net.w_rec {
+                for i in 0..left.nrows() {
+                    left[(i, 0)] *= 0.9;
+                }
+            }
+        },
+    );
+    eprintln!("{lines:#?}");
+    assert_separates(&lines);
+}
+
+#[test]
+fn each_metric_of_the_weights_fails_on_a_network_that_violates_it() {
+    // Built: dense (density 100 %, spectral radius 1.26), positions at one point (no wiring
+    // cost). Violating: four in five weights zero and ten times larger (a sparse, strong
+    // matrix: density 20 %, spectral radius 2.93), units saturated
+    // by a bias of 20 (mean rate about 1), neurons 100 apart.
+    let src = "import std.systems\nnetwork i for Integrator { neurons = 60 }\ncheck i {\n \
+        simulate 0.5 s with u = 0.5\n expect mean_rate < 0.9\n expect density > 50%\n \
+        expect spectral_radius < 2\n expect wiring_cost < 1\n}\n";
+    let lines = both(
+        src,
+        |net| positions(net, 0.0),
+        |net| {
+            let mut w = net.w_rec.dense();
+            for i in 0..w.nrows() {
+                for j in 0..w.ncols() {
+                    w[(i, j)] *= if (i + 2 * j) % 5 == 0 { 10.0 } else { 0.0 };
+                }
+            }
+            net.w_rec = Recurrent::Dense(w);
+            net.b_rec.iter_mut().for_each(|b| *b += 20.0);
+            positions(net, 100.0);
+        },
+    );
+    eprintln!("{lines:#?}");
+    assert_separates(&lines);
+}
+
+#[test]
+fn fixed_points_fail_on_a_latch_whose_wells_are_gone() {
+    // The latch's double well (3 fixed points, 2 stable); with 0.3 times the recurrent gain the
+    // wells merge into one stable point at 0 (with tau = 100 ms the weights map z to
+    // 2 z - z^3, and 0.3 (2 z - z^3) = z only at 0).
+    let src = "import std.systems\nnetwork w for Latch { neurons = 200 }\ncheck w {\n \
+        simulate 1 s from m = 0.5\n expect fixed_points == 3\n expect stable_fixed_points == 2\n}\n";
+    let lines = both(
+        src,
+        |_| {},
+        |net| {
+            let weak = net.w_rec.dense() * faer::Scale(0.3);
+            net.w_rec = Recurrent::Dense(weak);
+        },
+    );
+    eprintln!("{lines:#?}");
+    assert_separates(&lines);
+}
+
+/// A 60-unit matrix whose strongest 10 % of weights are `edge(i, j)`, the rest small and
+/// distinct (no ties at the threshold).
+fn graph(n: usize, edge: impl Fn(usize, usize) -> bool) -> faer::Mat<f64> {
+    faer::Mat::from_fn(n, n, |i, j| {
+        let noise = 1e-3 * (((i * 7919 + j * 104729) % 1000) as f64 / 1000.0);
+        if i != j && edge(i, j) {
+            1.0 + noise
+        } else {
+            noise
+        }
+    })
+}
+
+#[test]
+fn graph_metrics_fail_on_a_random_graph_and_pass_on_two_clustered_modules() {
+    // Two blocks of 30 units, each a ring lattice (each unit linked to its 3 neighbours on
+    // either side): modular, clustered, with long paths. Against it, a random graph with
+    // about as many edges.
+    let src = "import std.systems\nnetwork i for Integrator { neurons = 60 }\ncheck i {\n \
+        expect modularity > 0.4\n expect small_worldness > 1.5\n}\n";
+    let n = 60;
+    let ring = |i: usize, j: usize| {
+        let d = (i % 30).abs_diff(j % 30);
+        i / 30 == j / 30 && (d <= 3 || d >= 27)
+    };
+    let random = |i: usize, j: usize| (i * 31 + j * 17 + i * j).is_multiple_of(10);
+    let lines = both(
+        src,
+        |net| net.w_rec = Recurrent::Dense(graph(n, ring)),
+        |net| net.w_rec = Recurrent::Dense(graph(n, random)),
+    );
+    eprintln!("{lines:#?}");
+    assert_separates(&lines);
+}
+
+#[test]
+fn memory_capacity_fails_without_input_and_passes_on_a_delay_line() {
+    // A linear delay line (alpha = 1, each unit copies the previous one, the input enters
+    // unit 0) recalls its input for as many steps as it has units; with W_in zero it recalls
+    // nothing.
+    let src = "import std.systems\nnetwork i for Integrator { neurons = 30 }\ncheck i {\n \
+        expect memory_capacity > 10\n}\n";
+    let n = 30;
+    let lines = both(
+        src,
+        |net| {
+            net.w_rec =
+                Recurrent::Dense(faer::Mat::from_fn(
+                    n,
+                    n,
+                    |i, j| {
+                        if j + 1 == i {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    },
+                ));
+            net.phi = rnnc::net::Phi::Linear;
+            net.alpha = vec![1.0; n];
+            net.b_rec = vec![0.0; n];
+            net.w_in = faer::Mat::from_fn(n, 1, |i, _| if i == 0 { 1.0 } else { 0.0 });
+        },
+        |net| net.w_in = faer::Mat::zeros(n, 1),
+    );
+    eprintln!("{lines:#?}");
+    assert_separates(&lines);
+}

@@ -304,7 +304,7 @@ np.savez(d, W_rec=np.array([[w]]), W_in=np.array([[10.0, -10.0]]), b_rec=np.zero
         } else {
             assert!(text.contains("measured 0.00 %"), "{text}");
             assert!(
-                text.contains("0 of 2 trials pass; first failure: trial `remember_set`"),
+                text.contains("0 of 2 trials pass; earliest failure: trial `remember_"),
                 "{text}"
             );
         }

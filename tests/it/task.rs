@@ -171,9 +171,10 @@ fn a_bistable_unit_solves_flipflop_and_a_leaky_one_does_not() {
     );
     let (acc, failure) = task::accuracy(&leaky, &t, &Silent).unwrap();
     assert_eq!(acc, 0.0);
-    let f = failure.unwrap();
+    // The earliest violation over both trials: the reset bit decays below -0.8 first.
+    let f = failure.unwrap().to_string();
     assert!(
-        f.contains("trial `remember_set`") && f.contains("period `hold`"),
+        f.contains("trial `remember_reset` (2 of 2)") && f.contains("period `hold`"),
         "{f}"
     );
     // The inputs are matched by name, not position: swapped names flip every bit.
@@ -255,7 +256,7 @@ fn sign_rules_are_checked() {
     let flipped = unit(Phi::Linear, 1.0, &[g], -1.0, a, &["cue"], "action");
     let (acc, failure) = task::accuracy(&flipped, &t, &Silent).unwrap();
     assert_eq!(acc, 0.0);
-    assert!(failure.unwrap().contains("expected > 0"));
+    assert!(failure.unwrap().to_string().contains("expected > 0"));
 }
 
 #[test]
@@ -270,7 +271,55 @@ fn readout_after_the_update_shifts_outputs_by_one_step() {
     let mut net = unit(Phi::Linear, 0.0, &[1.0], 1.0, 1.0, &["u"], "y");
     let (acc, failure) = task::accuracy(&net, &t, &Silent).unwrap();
     assert_eq!(acc, 0.0);
-    assert!(failure.unwrap().contains("at 0.000 s"));
+    assert!(failure.unwrap().to_string().contains("at 0.000 s"));
     net.meta.readout_after = true;
     assert_eq!(task::accuracy(&net, &t, &Silent).unwrap(), (1.0, None));
+}
+
+#[test]
+fn the_reported_failure_is_the_earliest_in_time_with_its_condition_and_channel() {
+    // y stays 0. Trial 1 (level 0.25) first breaks `y > 1 after 5 ms` at 5 ms; trial 2
+    // (level 0.5) breaks `y = level within 0.3`, the second rule in program order, at 0 ms.
+    // The report is trial 2 at 0 ms (the earliest in time over the check), not trial 1's
+    // first rule; the trial is unnamed, so its condition is its `vary` value.
+    let p = program(
+        "task Two {\n input u\n output y\n vary level in [0.25, 0.5]\n trial {\n \
+         period a 10 ms { u = level; expect y > 1 after 5 ms; expect y = level within 0.3 }\n \
+         period b 10 ms { expect y > 1 }\n }\n}\n",
+    );
+    let t = task::generate(&p.tasks[0], 1e-3, 1, "test").unwrap();
+    let net = unit(Phi::Linear, 0.0, &[0.0], 1.0, 0.5, &["u"], "y");
+    let (acc, failure) = task::accuracy(&net, &t, &Silent).unwrap();
+    assert_eq!(acc, 0.0);
+    let f = failure.expect("a failure");
+    assert_eq!(
+        (
+            f.trial,
+            f.name.as_deref(),
+            f.values.clone(),
+            f.output.as_str()
+        ),
+        (1, None, vec![("level".to_string(), 0.5)], "y")
+    );
+    assert_eq!((f.time, f.period.as_str(), f.target), (0.0, "a", 0.5));
+    assert_eq!(f.kind, task::Kind::Within(0.3));
+    assert_eq!(
+        f.to_string(),
+        "trial 2 of 2 (level = 0.5): `y` = 0.000 at 0.000 s (0.000 s into period `a`), \
+         expected 0.500 within 0.3"
+    );
+    // Trial 1's own earliest violation: 5 ms into period `a`.
+    let outcomes = task::score(&t, &task::run(&net, &t, &Silent).unwrap());
+    let first = outcomes[0].failure.as_ref().expect("trial 1 fails");
+    assert_eq!((first.trial, first.kind), (0, task::Kind::Above));
+    assert!((first.time - 0.005).abs() < 1e-12, "{first}");
+    // With y = 0.3 every rule of period `a` but the delayed one holds: each trial's earliest
+    // violation is at 5 ms; the check reports the first trial.
+    let net = unit(Phi::Linear, 0.0, &[0.0], 1.0, 0.5, &["u"], "y");
+    let mut held = net.clone();
+    held.b_out = vec![0.3];
+    let (_, failure) = task::accuracy(&held, &t, &Silent).unwrap();
+    let f = failure.expect("a failure");
+    assert_eq!(f.trial, 0);
+    assert!((f.time - 0.005).abs() < 1e-12, "{f}");
 }
