@@ -293,10 +293,21 @@ fn exact_on_support(g: &[f64], lin: &[f64], s: usize) -> Option<Vec<f64>> {
     Some((0..s).map(|r| x[(r, 0)]).collect())
 }
 
-/// Presynaptic signs for `dale(excitatory = p)`: the first `round(p N)` neurons excitatory.
+/// Presynaptic signs for `dale(excitatory = p)`: `round(p N)` neurons excitatory, the
+/// inhibitory ones spread evenly over the index (neuron j is inhibitory when
+/// `round((j + 1) I / N) > round(j I / N)`, I the number of inhibitory neurons). Neurons are
+/// placed on a grid by index, so a block of inhibitory neurons (the last `I`, as first built)
+/// would sit in one band of the sheet: under a wiring cost the neurons far from it could
+/// find no inhibitory partner near them and lost the negative half of every row.
 pub fn dale_signs(n: usize, excitatory: f64) -> Vec<i8> {
-    let e = (excitatory * n as f64).round() as usize;
-    (0..n).map(|j| if j < e { 1 } else { -1 }).collect()
+    let e = ((excitatory * n as f64).round() as usize).min(n);
+    let inh = (n - e) as u128;
+    let nn = n.max(1) as u128;
+    // round(j I / N), ties up, in integers.
+    let count = |j: usize| (2 * j as u128 * inh + nn) / (2 * nn);
+    (0..n)
+        .map(|j| if count(j + 1) > count(j) { -1 } else { 1 })
+        .collect()
 }
 
 /// Euclidean distances between neuron positions (row-major N x N).

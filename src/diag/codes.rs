@@ -248,7 +248,10 @@ the trajectories do not leave through its corners.";
     BUILD_CONSTRAINT_COST = "rnnc::build::constraint_cost", "synapse-level constraints that raise the decoding error",
 "Dale's law, sparsity, pruning and wiring cost are imposed row by row on the recurrent
 weights, which makes the recurrent decoding less accurate than the unconstrained solution. The
-warning gives the relative increase of the decoding error (in function space). It is a figure,
+warning gives the relative increase of the decoding error (in function space) and, where the
+latent flow moves, how much the constraints change the network's one-step map relative to the
+step: a change `e` changes the flow's speed by about `e` (an oscillator's phase drifts `e` rad
+per rad), and above 1 % the help says the dynamics will suffer. It is a figure,
 not a verdict: `rnnc check` measures what the constrained network does (`nrmse`, `drift`,
 `dale`, `density`, `wiring_cost`). Raise `neurons` or loosen the constraint if the checks fail.";
     CHECK_DEGENERATE_REFERENCE = "rnnc::check::degenerate_reference", "an NRMSE against an exact solution that does not vary",

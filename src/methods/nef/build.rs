@@ -48,6 +48,11 @@ pub struct NefNet {
     /// With synapse-level constraints: the relative increase of the recurrent decoding error
     /// they cost (`constraints::Solved::cost`).
     pub constraint_cost: Option<f64>,
+    /// With synapse-level constraints: how much they change the network's one-step map,
+    /// relative to the step (`verify::step_change` against the unconstrained weights). The
+    /// decoding cost alone does not predict the dynamics: a row error that is small in
+    /// function space can still change the flow's speed.
+    pub constraint_step_change: Option<f64>,
     pub warnings: Vec<String>,
     /// How inputs enter: "none", "affine (exact)", "affine (dt B)", "joint".
     pub coupling: &'static str,
@@ -68,6 +73,9 @@ enum Coupling {
 
 // Not a power of two: a column stride of 2^k doubles thrashes the cache sets in the Gram product.
 const BLOCK: usize = 1000;
+
+/// Domain points at which the build measures the constrained network's one-step change.
+const STEP_POINTS: usize = 256;
 
 pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
     let (d, k, n) = (lat.d, lat.k, design.neurons);
@@ -357,9 +365,10 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
         }
     }
 
+    let factored = Recurrent::Factored { left, right };
     let (w_rec, dale_sign, constraint_cost) = match (&design.synapses, &full_gram) {
         (Some(rules), Some(g)) => {
-            let w_star = &left * &right;
+            let w_star = factored.dense();
             let solved = crate::constraints::solve_rows(g, &w_star, rules);
             (
                 Recurrent::Dense(solved.w),
@@ -367,7 +376,7 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
                 Some(solved.cost),
             )
         }
-        _ => (Recurrent::Factored { left, right }, None, None),
+        _ => (factored.clone(), None, None),
     };
     let net = Net {
         form: Form::Current,
@@ -388,9 +397,20 @@ pub fn build(lat: &Latent, design: &Design) -> Result<NefNet, String> {
         meta: Default::default(),
         engine: None,
     };
+    // What the constraints do to the dynamics: the constrained network's one-step map
+    // against the unconstrained one's, from the same states.
+    let constraint_step_change = match constraint_cost {
+        Some(_) => {
+            let mut free = net.clone();
+            free.w_rec = factored;
+            super::verify::step_change(&net, &free, lat, STEP_POINTS, design.seed)
+        }
+        None => None,
+    };
     Ok(NefNet {
         net,
         constraint_cost,
+        constraint_step_change,
         decoder_rmse,
         warnings,
         coupling: coupling_name,
