@@ -533,7 +533,7 @@ declare! {
         /// Tasks: feed the outputs back (`W_fb`), fitted with a teacher.
         feedback: bool = K::Bool, D::Bool(false);
         /// `compile`: degree of the polynomial flow map; `auto`: the smallest whose one-step
-        /// error is within 1e-4 of a step with two neurons per monomial.
+        /// error is within 1e-5 of a step with two neurons per monomial.
         degree: Option<usize> = K::AutoInt, D::Auto;
         /// `compile`: one block per state, wired by `b_i W_j`.
         blocks: bool = K::Bool, D::Bool(false);

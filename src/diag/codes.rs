@@ -340,15 +340,13 @@ a fraction of the system's own step (`flow error`). Above 10 % the network does 
 its system, whatever the decoder error says: a decoder can be accurate on the states it
 decodes and still step wrongly.
 
-Likely causes: for `nef`, a `dt` so large that one step moves the state further than the
-population decodes well (a joint representation of inputs and states, `dx/dt = u y`, where
-the step's input term rides on a product the neurons approximate), or too few neurons; for
-`reservoir(mode = compile)`, a polynomial degree too low for the flow map over the domain.
-Use a smaller `dt` or more neurons, raise `degree`, or shrink the domain; `rnnc check`
-measures what the error does to trajectories.";
+Likely causes: for `reservoir(mode = compile)`, a polynomial degree too low for the flow map
+over the domain; for `nef`, too few neurons or synapse-level constraints (Dale's law on a
+100-unit integrator gives 20 %). Raise `degree` or `neurons`, loosen the constraint, or
+shrink the domain; `rnnc check` measures what the error does to trajectories.";
     BUILD_DEGREE = "rnnc::build::degree", "an automatic compile degree that falls short of its accuracy target",
 "`reservoir(mode = compile)` without `degree` picks the smallest polynomial degree whose
-one-step flow map is within 1e-4 of a step (rms over the domain) with two neurons per
+one-step flow map is within 1e-5 of a step (rms over the domain) with two neurons per
 monomial. When the neurons run out first, it compiles the best degree they allow and says
 how far that degree is from the target and how many neurons the next degree needs. Give
 more `neurons`, or state `degree` (at least one neuron per monomial) to choose yourself.";

@@ -100,10 +100,10 @@ fn flow_error_warning(network: &Network, built: &Built, e: f64) -> Diagnostic {
             "the compiled polynomial misses the flow map (raise `degree` or `neurons`, or \
              shrink the domain)"
         }
-        _ => {
-            "`dt` is large for what the neurons can decode in one step (a smaller `dt`, or \
-             more neurons)"
+        _ if !network.constraints.is_empty() => {
+            "the constraints move the weights off the decoders (loosen them or add neurons)"
         }
+        _ => "too few neurons for what one step must decode (add neurons, or a smaller `dt`)",
     };
     Diagnostic::warning(
         &codes::BUILD_FLOW_ERROR,
