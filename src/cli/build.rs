@@ -141,8 +141,9 @@ pub fn build_one(
     let rmse = built
         .decoder_rmse
         .map_or(String::new(), |e| format!(", decoder rmse {e:.2e}"));
+    let measured = figures_text(&built.figures);
     eprintln!(
-        "built {}: N = {}, rank {rank}{rmse} in {secs:.2} s",
+        "built {}: N = {}, rank {rank}{rmse}{measured} in {secs:.2} s",
         network.name,
         built.net.n()
     );
@@ -168,4 +169,24 @@ pub fn build_one(
         );
     }
     Some(built)
+}
+
+/// What the build measured on the network, for its line: the one-step flow-map error, the
+/// degree and readout condition of a compile, the largest weight.
+fn figures_text(f: &rnnc::methods::Figures) -> String {
+    let mut out = String::new();
+    if let Some(e) = f.flow_error {
+        out += &format!(
+            ", flow error {}",
+            rnnc::methods::reservoir::compile::percent(e)
+        );
+    }
+    if let Some(d) = f.degree {
+        out += &format!(", degree {d}");
+    }
+    if let Some(c) = f.condition {
+        out += &format!(", condition {c:.1e}");
+    }
+    out += &format!(", max |w| {:.1e}", f.max_weight);
+    out
 }

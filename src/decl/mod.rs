@@ -556,8 +556,9 @@ declare! {
         train: f64 = K::Num(1), D::Num(200.0);
         /// Tasks: feed the outputs back (`W_fb`), fitted with a teacher.
         feedback: bool = K::Bool, D::Bool(false);
-        /// `compile`: degree of the polynomial basis.
-        degree: usize = K::Int(1), D::Num(3.0);
+        /// `compile`: degree of the polynomial flow map; `auto`: the smallest whose one-step
+        /// error is within 1e-5 of a step with two neurons per monomial.
+        degree: Option<usize> = K::AutoInt, D::Auto;
         /// `compile`: one block per state, wired by `b_i W_j`.
         blocks: bool = K::Bool, D::Bool(false);
         /// `drive`, systems: initial conditions spread over the domain.

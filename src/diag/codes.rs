@@ -376,6 +376,25 @@ means 500 %, which almost any network passes. A bare number of 1 or more (100 % 
 such a metric is almost always a percentage written without its unit: write `nrmse < 5%`.
 To mean the whole (`accuracy == 1`), write `100%`. A bare number below 1 is read as a fraction
 without a warning.";
+    BUILD_FLOW_ERROR = "rnnc::build::flow_error", "a built network whose one-step map is far from its system's",
+"Every build of a network that realizes a system measures the network itself: from points
+spread over the domain (inputs drawn over their ranges and held), it puts the network in the
+state that encodes each point, takes one step of `dt`, and compares what it decodes with the
+system's exact one-step map from the same decoded point. The build line prints that error as
+a fraction of the system's own step (`flow error`). Above 10 % the network does not follow
+its system, whatever the decoder error says: a decoder can be accurate on the states it
+decodes and still step wrongly.
+
+Likely causes: for `reservoir(mode = compile)`, a polynomial degree too low for the flow map
+over the domain; for `nef`, too few neurons or synapse-level constraints (Dale's law on a
+100-unit integrator gives 20 %). Raise `degree` or `neurons`, loosen the constraint, or
+shrink the domain; `rnnc check` measures what the error does to trajectories.";
+    BUILD_DEGREE = "rnnc::build::degree", "an automatic compile degree that falls short of its accuracy target",
+"`reservoir(mode = compile)` without `degree` picks the smallest polynomial degree whose
+one-step flow map is within 1e-5 of a step (rms over the domain) with two neurons per
+monomial. When the neurons run out first, it compiles the best degree they allow and says
+how far that degree is from the target and how many neurons the next degree needs. Give
+more `neurons`, or state `degree` (at least one neuron per monomial) to choose yourself.";
 }
 
 #[cfg(test)]

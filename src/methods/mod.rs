@@ -1,6 +1,7 @@
 //! Lowering: from a network statement of the semantic model to the numeric network IR, one
 //! folder per method. Each method has a build side and a verify side.
 
+pub mod flow;
 pub mod lowrank;
 pub mod nef;
 pub mod reservoir;
@@ -21,7 +22,28 @@ pub struct Built {
     /// `lowrank` with one latent dimension: the mean-field prediction of the fixed points
     /// (decoded value, stable), a cross-check for `fixed_points`.
     pub mean_field: Option<Vec<(f64, bool)>>,
+    /// What the build measured on the network it built (the build line prints them).
+    pub figures: Figures,
 }
+
+/// Figures measured on a built network, for the build line and the manifest.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Figures {
+    /// A network that realizes a system and has an encoder: its one-step map's error against
+    /// the system's, relative to the system's step (`flow::one_step_error`).
+    pub flow_error: Option<f64>,
+    /// The largest `|w|` over the stored arrays (`flow::max_weight`).
+    pub max_weight: f64,
+    /// `reservoir(mode = compile)`: the readout's cancellation figure
+    /// (`compile::Compiled::condition`).
+    pub condition: Option<f64>,
+    /// `reservoir(mode = compile)`: the degree compiled.
+    pub degree: Option<usize>,
+}
+
+/// A one-step flow-map error above this fraction of the system's step gets
+/// `rnnc::build::flow_error`.
+pub const FLOW_ERROR_WARNING: f64 = 0.1;
 
 /// What a lowering needs besides its options: the network's size, time base and seed.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -50,8 +72,58 @@ pub fn not_implemented(what: &str, span: Span) -> Diagnostic {
     .help("`rnnc explain rnnc::feature::not_implemented` lists what is built today")
 }
 
-/// Builds network `index` of `program`.
+/// Builds network `index` of `program`, then measures it (`Built::figures`): the largest
+/// weight, and for a network that realizes a system its one-step flow-map error, with a
+/// warning when that is large.
 pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
+    let mut built = build_method(program, index)?;
+    let network = &program.networks[index];
+    built.figures.max_weight = flow::max_weight(&built.net);
+    if let Target::System(inst) = &network.target {
+        if let Ok(lat) = Latent::new(&program.systems[inst.system], inst) {
+            built.figures.flow_error = flow::one_step_error(&built.net, &lat, 256, network.seed);
+        }
+    }
+    if let Some(e) = built.figures.flow_error {
+        if e > FLOW_ERROR_WARNING {
+            built.warnings.push(flow_error_warning(network, &built, e));
+        }
+    }
+    Ok(built)
+}
+
+/// `rnnc::build::flow_error`: the network's one-step map is far from the system's, with the
+/// likely cause for its method.
+fn flow_error_warning(network: &Network, built: &Built, e: f64) -> Diagnostic {
+    let cause = match &network.method.kind {
+        Method::Reservoir(_) => {
+            "the compiled polynomial misses the flow map (raise `degree` or `neurons`, or \
+             shrink the domain)"
+        }
+        _ if !network.constraints.is_empty() => {
+            "the constraints move the weights off the decoders (loosen them or add neurons)"
+        }
+        _ => "too few neurons for what one step must decode (add neurons, or a smaller `dt`)",
+    };
+    Diagnostic::warning(
+        &codes::BUILD_FLOW_ERROR,
+        format!(
+            "network `{}`: one step of the network errs by {} of the system's step \
+             (rms over the domain, inputs held)",
+            network.name,
+            reservoir::compile::percent(e)
+        ),
+    )
+    .at(network.span, "this network")
+    .help(format!(
+        "likely cause: {cause}; `rnnc check` measures what it does to trajectories (largest \
+         weight {:.2e})",
+        built.figures.max_weight
+    ))
+}
+
+/// The method's lowering, before `build` measures what it made.
+fn build_method(program: &Program, index: usize) -> Result<Built, BuildError> {
     let network = &program.networks[index];
     let failed = |m: String| {
         Diagnostic::error(
@@ -283,6 +355,7 @@ fn build_nef(
         decoder_rmse: Some(built.decoder_rmse),
         warnings,
         mean_field: None,
+        figures: Figures::default(),
     })
 }
 
@@ -344,6 +417,7 @@ fn build_lowrank(
         decoder_rmse: None,
         warnings: Vec::new(),
         mean_field: predicted,
+        figures: Figures::default(),
     })
 }
 
@@ -389,14 +463,28 @@ fn build_reservoir(
             let meta = meta(network, &lat, Some(&[tau]));
             if compile {
                 let c = reservoir::compile::system(&lat, opts, setup(tau), meta).map_err(failed)?;
-                // The in-basis residual (about 1e-15) says nothing about the truncation
-                // error (METHODS.md): `vector_field_error` measures the network instead.
-                let _ = c.residual;
+                let warnings = c
+                    .warnings
+                    .iter()
+                    .map(|w| {
+                        Diagnostic::warning(
+                            &codes::BUILD_DEGREE,
+                            format!("network `{}`: {w}", network.name),
+                        )
+                        .at(network.method.span, "this method")
+                        .help("give `degree` or more `neurons`")
+                    })
+                    .collect();
                 return Ok(Built {
                     net: c.net,
                     decoder_rmse: None,
-                    warnings: Vec::new(),
+                    warnings,
                     mean_field: None,
+                    figures: Figures {
+                        condition: Some(c.condition),
+                        degree: Some(c.degree),
+                        ..Figures::default()
+                    },
                 });
             }
             reservoir::drive::system(&lat, opts, setup(tau), meta).map_err(failed)?
@@ -435,6 +523,7 @@ fn build_reservoir(
         decoder_rmse: None,
         warnings: Vec::new(),
         mean_field: None,
+        figures: Figures::default(),
     })
 }
 

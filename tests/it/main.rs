@@ -5,6 +5,7 @@ mod build_errors;
 mod check;
 mod cli;
 mod cli_golden;
+mod compile;
 mod constraints;
 mod decl;
 mod depth;

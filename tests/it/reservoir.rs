@@ -133,14 +133,15 @@ fn valid_prediction_times(src: &str, f: &rnnc::check::forecast::Forecast) -> Vec
 }
 
 #[test]
-fn compiled_lorenz_predicts_ten_lyapunov_times() {
-    // METHODS.md: 200 neurons, no data, 12.1 Lyapunov times median (numpy prototype).
+fn compiled_lorenz_predicts_five_lyapunov_times() {
+    // docs/methods.md: bounded weights (|W| below 1e3) give a median of 6.3 Lyapunov times
+    // here; the unbounded compile's 13.1 (|W| near 1e9) did not survive another simulator.
     let src = "import std.systems\n\
         network l for Lorenz { method = reservoir(mode = compile, degree = 4)\n neurons = 250\n tau = 10 ms }\n";
     let v = valid_prediction_times(src, &Default::default());
     eprintln!("valid prediction times (Lyapunov times): {v:.2?}");
     let median = rnnc::check::forecast::median(&v);
-    assert!(median >= 10.0, "median {median}");
+    assert!(median >= 5.0, "median {median}");
 }
 
 /// Drive mode under ReservoirPy's Lorenz protocol (dt 20 ms, leak 0.3, 200 s of training,
@@ -264,14 +265,14 @@ fn at(tr: &rnnc::trace::Trace, column: &str, t: f64) -> f64 {
     tr.column(column).unwrap()[(t * 1000.0).round() as usize]
 }
 
-/// The SR latch of two Nor blocks wired by `b_i W_j` (60 units, METHODS.md's size; degree 3,
+/// The SR latch of two Nor blocks wired by `b_i W_j` (200 units, automatic degree;
 /// no data): its
 /// truth table. Off = -1, on = +1; a set or reset is a 400 ms pulse (the exact latch needs
 /// about 300 ms to flip); q rests at +-sqrt 2 and both on drive q and qbar low (-1.32).
 #[test]
 fn the_compiled_sr_latch_gives_its_truth_table() {
     let src = "import std.logic\n\
-        network l for SRLatch { method = reservoir(mode = compile, blocks = true)\n neurons = 60\n tau = 10 ms }\n\
+        network l for SRLatch { method = reservoir(mode = compile, blocks = true)\n neurons = 200\n tau = 10 ms }\n\
         check l {\n\
           simulate 2.2 s with s = -1 + 2 * pulse(200 ms, 400 ms), r = -1 + 2 * pulse(1200 ms, 400 ms)\n\
           simulate 1 s from q = 1.414, qbar = -1.414 with s = -1, r = -1\n\

@@ -21,10 +21,23 @@ use faer::Mat;
 /// The compiled network and what the compile measured.
 pub struct Compiled {
     pub net: Net,
-    /// `|W C - O| / |O|` (Frobenius), the in-basis residual.
-    pub residual: f64,
-    /// Monomials and neurons.
+    /// The degree compiled (the option's, or the automatic choice).
+    pub degree: usize,
+    /// The degree-D polynomial flow map's one-step error against the exact one, rms over
+    /// held-out domain points relative to the rms displacement (the worst block).
+    pub poly_error: f64,
+    /// The network's one-step displacement against the polynomial's, the same way: what the
+    /// readout fit leaves (all blocks).
+    pub fit_error: f64,
+    /// `rms(sum_i |w_ji r_i|) / rms(sum_i w_ji r_i)` over held-out points, the worst state: a
+    /// relative error e in the readout weights moves a state by up to about e times this.
+    pub condition: f64,
+    /// The input scales chosen, one per block.
+    pub scales: Vec<f64>,
+    /// Monomials, all blocks.
     pub monomials: usize,
+    /// What the user should know (an automatic degree that could not reach `FLOW_TARGET`).
+    pub warnings: Vec<String>,
 }
 
 /// Exponent vectors of the monomials of degree <= `degree` in `d` variables, by degree.
@@ -202,28 +215,36 @@ fn lie_series(
     out
 }
 
-/// `pinv(M)` by a thin SVD, singular values below `1e-13 max` dropped.
-fn pinv(m: &Mat<f64>) -> Result<Mat<f64>, String> {
-    let svd = m.thin_svd().map_err(|e| format!("SVD: {e:?}"))?;
-    crate::net::fastmath::clear_upper();
-    let (u, s, v) = (svd.U(), svd.S(), svd.V());
-    let k = s.dim();
-    let smax = (0..k).map(|i| s[i]).fold(0.0f64, f64::max);
-    let inv: Vec<f64> = (0..k)
-        .map(|i| if s[i] > 1e-13 * smax { 1.0 / s[i] } else { 0.0 })
-        .collect();
-    Ok(Mat::from_fn(m.ncols(), m.nrows(), |i, j| {
-        (0..k).map(|q| v[(i, q)] * inv[q] * u[(j, q)]).sum()
-    }))
-}
-
-/// The most monomials one block may have: its least-squares fit holds 400 P x P numbers
-/// (350: 49 M, about 400 MB).
+/// The most monomials one block may have: its polynomial fit holds 400 samples per monomial
+/// (350: 49 M numbers, about 400 MB).
 const MAX_MONOMIALS: usize = 350;
 
-/// Input scale `b` of `B ~ U(-b, b)` on unit coordinates: `|B x|` stays near 1e-2, where the
-/// degree-3 Taylor expansion of tanh errs by about `b^4` relative.
-const B_SCALE: f64 = 0.005;
+/// The input scales `b` of `B ~ U(-b, b)` on unit coordinates the compile tries. A small `b`
+/// keeps `tanh` near its Taylor polynomial (little truncation) but needs readout weights of
+/// order `b^-degree`; a large one keeps the weights small but leaves more of the flow map to
+/// the neurons' higher-order terms. Each is fitted and the one whose one-step map errs least
+/// on held-out points is kept (the largest among those within a factor 1.5 of the best).
+pub const B_SCALES: [f64; 6] = [0.01, 0.03, 0.1, 0.2, 0.4, 0.8];
+
+/// Ridge of the readout solve, relative to the largest singular value of the sampled
+/// activities: directions weaker than this are damped, which bounds the weights near
+/// `|target| / (RIDGE s_max)`.
+pub const RIDGE: f64 = 1e-7;
+
+/// The ridge of the outputs' readout (an output need not be smooth: `atan2` is not), relative
+/// the same way.
+pub const RIDGE_OUTPUTS: f64 = 1e-4;
+
+/// The flow-map accuracy an automatic degree aims for: the degree-D polynomial's one-step
+/// error, rms over the domain, relative to the rms one-step displacement.
+pub const FLOW_TARGET: f64 = 1e-5;
+
+/// The highest degree an automatic choice tries.
+pub const MAX_AUTO_DEGREE: usize = 8;
+
+/// Neurons per monomial an automatic degree asks for (the readout fit has some room beyond
+/// the polynomial's coefficients).
+pub const NEURONS_PER_MONOMIAL: usize = 2;
 
 /// One compiled block: the states it integrates and the variables its neurons see, as indices
 /// into the joint vector `(states, inputs)`; its own states come first in `vars`.
@@ -330,89 +351,120 @@ fn held_flow_map(
     }
 }
 
-/// A block's weights: `b` (its neurons x its variables), the bias `d`, the readout rows of
-/// its states (`w`, states x neurons) and of the outputs it reads (`w_y`, in `outputs`).
-struct BlockWeights {
-    b: Mat<f64>,
-    bias: Vec<f64>,
-    w: Mat<f64>,
-    w_y: Mat<f64>,
-    residual: (f64, f64),
-    monomials: usize,
+/// Sample points of a block: its states in their unit ball, every other variable in [-1, 1].
+fn block_points(block: &Block, m: usize, rng: &mut Rng) -> Vec<f64> {
+    block_points_out_to(block, 0, m, 1.0, rng)
 }
 
-/// Compiles one block on `nb` neurons: its states' one-step flow map over the monomials of
-/// its variables, the variables it does not integrate held over the step.
-#[allow(clippy::too_many_arguments)]
-fn compile_block(
+/// The readout is fitted a little beyond the domain (its states out to this radius, in unit
+/// coordinates), so that a trajectory that grazes the edge meets weights fitted there
+/// rather than the fit's extrapolation.
+pub const MARGIN: f64 = 1.2;
+
+/// `block_points` with the states (own and held) scaled by `radius`; inputs stay in [-1, 1].
+/// (`d`: the system's states, which come before the inputs among the variables).
+fn block_points_out_to(block: &Block, d: usize, m: usize, radius: f64, rng: &mut Rng) -> Vec<f64> {
+    let (ds, nv) = (block.states.len(), block.vars.len());
+    let ball = crate::latent::spread::ball(m, ds, rng);
+    let mut pts = vec![0.0; m * nv];
+    for s in 0..m {
+        for a in 0..ds {
+            pts[s * nv + a] = radius * ball[s * ds + a];
+        }
+        for (j, &v) in block.vars.iter().enumerate().skip(ds) {
+            let r = if v < d { radius } else { 1.0 };
+            pts[s * nv + j] = rng.range(-r, r);
+        }
+    }
+    pts
+}
+
+/// Puts a block's unit point `pt` into latent coordinates (every variable it does not see at
+/// the centre of its range).
+fn to_latent(lat: &Latent, block: &Block, pt: &[f64], z: &mut [f64], u: &mut [f64]) {
+    let d = lat.d;
+    let mut xs = vec![0.0; d];
+    let mut us = vec![0.0; lat.k];
+    for (a, &v) in block.vars.iter().enumerate() {
+        if v < d {
+            xs[v] = pt[a];
+        } else {
+            us[v - d] = pt[a];
+        }
+    }
+    lat.map.from_unit(&xs, z);
+    lat.input_map.from_unit(&us, u);
+}
+
+/// The exact one-step displacement `Phi_dt(x) - x` of a block's states at unit points, in
+/// unit coordinates (`pts.len() / nv` rows of `ds`).
+fn exact_steps(lat: &Latent, block: &Block, pts: &[f64], dt: f64) -> Vec<f64> {
+    let (d, k) = (lat.d, lat.k);
+    let (ds, nv) = (block.states.len(), block.vars.len());
+    let substeps = crate::latent::substeps(dt, lat.rate_bound());
+    let mut ev = lat.evaluator();
+    let (mut z, mut u, mut x1) = (vec![0.0; d], vec![0.0; k], vec![0.0; d]);
+    let mut step = vec![0.0; pts.len() / nv * ds];
+    for (s, pt) in pts.chunks(nv).enumerate() {
+        to_latent(lat, block, pt, &mut z, &mut u);
+        if ds == d {
+            ev.flow_map(lat.kind(), &mut z, &u, dt, substeps);
+        } else {
+            held_flow_map(&mut ev, lat.kind(), &mut z, &u, dt, substeps, &block.states);
+        }
+        lat.map.to_unit(&z, &mut x1);
+        for (a, &st) in block.states.iter().enumerate() {
+            step[s * ds + a] = x1[st] - pt[a];
+        }
+    }
+    step
+}
+
+/// A block's polynomial flow map of one degree: the monomial coefficients of its states'
+/// one-step displacement, and how well they match the exact one.
+pub struct PolyMap {
+    pub monos: Vec<Vec<usize>>,
+    /// P x states.
+    pub coef: Mat<f64>,
+    /// rms `|P_D(x) - (Phi_dt(x) - x)|` over held-out points, relative to the rms
+    /// displacement.
+    pub error: f64,
+}
+
+/// Evaluates a polynomial map (`coef`, P x cols) at unit point `x`.
+fn eval_poly(monos: &[Vec<usize>], coef: &Mat<f64>, x: &[f64], row: &mut [f64], out: &mut [f64]) {
+    eval_monomials(monos, x, row);
+    for (c, o) in out.iter_mut().enumerate() {
+        *o = (0..monos.len()).map(|q| row[q] * coef[(q, c)]).sum();
+    }
+}
+
+/// The degree-`degree` polynomial one-step map of `block`: a polynomial flow (its
+/// least-squares fit on the monomials is exact) gets the Taylor coefficients of its flow map
+/// from the Lie series (the held variables with zero flow); a map, or a flow with other terms,
+/// the least-squares projection of `Phi_dt(x) - x` over the domain. `check` holds held-out
+/// points and their exact steps, on which the error is measured.
+fn poly_map(
     lat: &Latent,
     block: &Block,
-    outputs: &[usize],
-    nb: usize,
     degree: usize,
     dt: f64,
-    alpha: f64,
+    check: (&[f64], &[f64]),
     rng: &mut Rng,
-) -> Result<BlockWeights, String> {
+) -> PolyMap {
     let (d, k) = (lat.d, lat.k);
     let ds = block.states.len();
     let nv = block.vars.len();
     let monos = monomials(nv, degree);
     let p = monos.len();
-    let b = Mat::from_fn(nb, nv, |_, _| rng.range(-B_SCALE, B_SCALE));
-    let bias: Vec<f64> = (0..nb).map(|_| rng.range(-0.5, 0.5).atanh()).collect();
-
-    // C, with column p scaled by b^-|p| so every column is O(1).
-    let scale: Vec<f64> = monos
-        .iter()
-        .map(|m| B_SCALE.powi(m.iter().sum::<usize>() as i32))
-        .collect();
-    let mut c = Mat::<f64>::zeros(nb, p);
-    for i in 0..nb {
-        let der = tanh_derivatives(bias[i], degree);
-        for (q, m) in monos.iter().enumerate() {
-            let mut v = der[m.iter().sum::<usize>()];
-            for (j, &e) in m.iter().enumerate() {
-                v *= b[(i, j)].powi(e as i32) / (1..=e).product::<usize>() as f64;
-            }
-            c[(i, q)] = v / scale[q];
-        }
-    }
-
-    // Sample points: the block's states in their unit ball, every other variable in [-1, 1].
     let samples = (400 * p).max(2000);
-    let ball = crate::latent::spread::ball(samples, ds, rng);
-    let mut pts = vec![0.0; samples * nv];
-    for s in 0..samples {
-        pts[s * nv..s * nv + ds].copy_from_slice(&ball[s * ds..(s + 1) * ds]);
-        for j in ds..nv {
-            pts[s * nv + j] = rng.range(-1.0, 1.0);
-        }
-    }
+    let pts = block_points(block, samples, rng);
     let mut ev = lat.evaluator();
     let (mut z, mut u) = (vec![0.0; d], vec![0.0; k]);
-    let (mut xs, mut us) = (vec![0.0; d], vec![0.0; k]);
-    let mut at_point = |pt: &[f64], z: &mut [f64], u: &mut [f64]| {
-        xs.iter_mut().for_each(|v| *v = 0.0);
-        us.iter_mut().for_each(|v| *v = 0.0);
-        for (a, &v) in block.vars.iter().enumerate() {
-            if v < d {
-                xs[v] = pt[a];
-            } else {
-                us[v - d] = pt[a];
-            }
-        }
-        lat.map.from_unit(&xs, z);
-        lat.input_map.from_unit(&us, u);
-    };
-    // A polynomial flow (its least-squares fit on the monomials is exact) gets the Taylor
-    // coefficients of its flow map from the Lie series (the held variables with zero flow); a
-    // map, or a flow with non-polynomial terms, the least-squares projection of
-    // `Phi_dt(x) - x`.
     let mut f = vec![0.0; d];
     let mut fs = vec![0.0; samples * nv];
     for (s, pt) in pts.chunks(nv).enumerate() {
-        at_point(pt, &mut z, &mut u);
+        to_latent(lat, block, pt, &mut z, &mut u);
         ev.eval(&z, &u, &mut f);
         for (a, &st) in block.states.iter().enumerate() {
             fs[s * nv + a] = f[st] / lat.map.scale[st];
@@ -432,66 +484,198 @@ fn compile_block(
     }
     let polynomial =
         lat.kind() == crate::sema::model::TimeKind::Flow && worst <= 1e-9 * scale_f.max(1e-300);
-    let p_dt = if polynomial {
-        let coef = lie_series(&f_coef, &monos, nv, degree, dt);
-        Mat::from_fn(p, ds, |q, j| coef[q * nv + j])
+    let coef = if polynomial {
+        let c = lie_series(&f_coef, &monos, nv, degree, dt);
+        Mat::from_fn(p, ds, |q, j| c[q * nv + j])
     } else {
-        let substeps = crate::latent::substeps(dt, lat.rate_bound());
-        let mut step = vec![0.0; samples * ds];
-        let mut x1 = vec![0.0; d];
-        for (s, pt) in pts.chunks(nv).enumerate() {
-            at_point(pt, &mut z, &mut u);
-            if ds == d {
-                ev.flow_map(lat.kind(), &mut z, &u, dt, substeps);
-            } else {
-                held_flow_map(&mut ev, lat.kind(), &mut z, &u, dt, substeps, &block.states);
-            }
-            lat.map.to_unit(&z, &mut x1);
-            for (a, &st) in block.states.iter().enumerate() {
-                step[s * ds + a] = x1[st] - pt[a];
-            }
-        }
-        fit(&monos, &pts, &step, ds, nv) // P x ds
+        let step = exact_steps(lat, block, &pts, dt);
+        fit(&monos, &pts, &step, ds, nv)
     };
-    // O = E_x + P_dt / alpha, then the column scaling.
-    let mut o = Mat::<f64>::zeros(ds, p);
-    for q in 0..p {
+    let (pts_c, step_c) = check;
+    let (mut num, mut den) = (0.0, 0.0);
+    let mut out = vec![0.0; ds];
+    for (s, pt) in pts_c.chunks(nv).enumerate() {
+        eval_poly(&monos, &coef, pt, &mut row, &mut out);
         for j in 0..ds {
-            let linear = monos[q].iter().sum::<usize>() == 1 && monos[q][j] == 1;
-            o[(j, q)] = (f64::from(u8::from(linear)) + p_dt[(q, j)] / alpha) / scale[q];
+            let e = step_c[s * ds + j];
+            num += (out[j] - e).powi(2);
+            den += e * e;
         }
     }
-    let c_pinv = pinv(&c)?; // P x nb
-    let w = &o * &c_pinv; // ds x nb
-    let residual = ((&w * &c - &o).norm_l2().powi(2), o.norm_l2().powi(2));
-
-    // Outputs: their least-squares monomial coefficients, read out the same way.
-    let w_y = if outputs.is_empty() {
-        Mat::zeros(0, nb)
+    let error = if den > 0.0 {
+        (num / den).sqrt()
     } else {
-        let n_out = lat.n_outputs();
-        let mut oev = lat.output_evaluator();
-        let mut y = vec![0.0; n_out];
-        let mut ys = vec![0.0; samples * outputs.len()];
-        for (s, pt) in pts.chunks(nv).enumerate() {
-            at_point(pt, &mut z, &mut u);
-            oev.eval(&z, &u, &mut y);
-            for (a, &r) in outputs.iter().enumerate() {
-                ys[s * outputs.len() + a] = y[r];
+        num.sqrt()
+    };
+    PolyMap { monos, coef, error }
+}
+
+/// A block's weights: `b` (its neurons x its variables), the bias `d`, the readout rows of
+/// its states (`w`, states x neurons) and of the outputs it reads (`w_y`, in `outputs`).
+struct BlockWeights {
+    b: Mat<f64>,
+    bias: Vec<f64>,
+    w: Mat<f64>,
+    w_y: Mat<f64>,
+    /// The chosen input scale.
+    scale: f64,
+    /// Held-out rms error of the network's one-step displacement against the polynomial's
+    /// (squared sum, squared norm).
+    fit: (f64, f64),
+    /// `rms(sum_i |w_ji r_i|) / rms(sum_i w_ji r_i)`, the worst state.
+    condition: f64,
+}
+
+/// The readout of `h` (m x nb) onto `t` (m x cols) by ridge through a thin SVD:
+/// `W = t^T U diag(s / (s^2 + l^2)) V^T`, `l = RIDGE s_max`. Returns (cols x nb).
+fn ridge_readout(h: &Mat<f64>, targets: &[(&Mat<f64>, f64)]) -> Result<Vec<Mat<f64>>, String> {
+    let svd = h.thin_svd().map_err(|e| format!("SVD: {e:?}"))?;
+    crate::net::fastmath::clear_upper();
+    let (u, s, v) = (svd.U(), svd.S(), svd.V());
+    let r = s.dim();
+    let smax = (0..r).map(|i| s[i]).fold(0.0f64, f64::max);
+    Ok(targets
+        .iter()
+        .map(|&(t, ridge)| {
+            let l2 = (ridge * smax).powi(2);
+            let gain: Vec<f64> = (0..r).map(|i| s[i] / (s[i] * s[i] + l2)).collect();
+            // (cols x r) = t^T U, scaled, then times V^T.
+            let tu = t.transpose() * u;
+            let scaled = Mat::from_fn(tu.nrows(), r, |c, q| tu[(c, q)] * gain[q]);
+            scaled * v.transpose()
+        })
+        .collect())
+}
+
+/// The activities `tanh(B x + d)` at unit points (rows).
+fn activities(b: &Mat<f64>, bias: &[f64], pts: &[f64]) -> Mat<f64> {
+    let nv = b.ncols();
+    let m = pts.len() / nv.max(1);
+    Mat::from_fn(m, b.nrows(), |s, i| {
+        let x = &pts[s * nv..(s + 1) * nv];
+        let a: f64 = (0..nv).map(|j| b[(i, j)] * x[j]).sum();
+        (a + bias[i]).tanh()
+    })
+}
+
+/// Compiles one block on `nb` neurons: its states' polynomial one-step map `poly`, with the
+/// variables it does not integrate held over the step, fitted by ridge over sampled points
+/// for each input scale of `B_SCALES`.
+#[allow(clippy::too_many_arguments)]
+fn compile_block(
+    lat: &Latent,
+    block: &Block,
+    outputs: &[usize],
+    nb: usize,
+    poly: &PolyMap,
+    alpha: f64,
+    rng: &mut Rng,
+) -> Result<BlockWeights, String> {
+    let (d, k) = (lat.d, lat.k);
+    let ds = block.states.len();
+    let nv = block.vars.len();
+    let p = poly.monos.len();
+    let shape = Mat::from_fn(nb, nv, |_, _| rng.range(-1.0, 1.0));
+    let bias: Vec<f64> = (0..nb).map(|_| rng.range(-0.5, 0.5).atanh()).collect();
+    let m = (4 * nb).max(20 * p).max(1000);
+    let pts = block_points_out_to(block, d, m, MARGIN, rng);
+    let held = block_points_out_to(block, d, m.min(2000), MARGIN, rng);
+    // The target of `W r`: `x + P_D(x) / alpha`, so that `x' = x + alpha (W r - x)` steps
+    // by `P_D(x)`.
+    let targets = |pts: &[f64]| -> Mat<f64> {
+        let mut row = vec![0.0; p];
+        let mut out = vec![0.0; ds];
+        let rows = pts.len() / nv;
+        let mut t = Mat::<f64>::zeros(rows, ds);
+        for s in 0..rows {
+            let pt = &pts[s * nv..(s + 1) * nv];
+            eval_poly(&poly.monos, &poly.coef, pt, &mut row, &mut out);
+            for j in 0..ds {
+                t[(s, j)] = pt[j] + out[j] / alpha;
             }
         }
-        let yc = fit(&monos, &pts, &ys, outputs.len(), nv); // P x outputs
-        let oy = Mat::from_fn(outputs.len(), p, |r, q| yc[(q, r)] / scale[q]);
-        &oy * &c_pinv
+        t
     };
-    Ok(BlockWeights {
-        b,
-        bias,
-        w,
-        w_y,
-        residual,
-        monomials: p,
-    })
+    let (t_fit, t_held) = (targets(&pts), targets(&held));
+    // Outputs, fitted directly on the same activities.
+    let outputs_at = |pts: &[f64]| -> Mat<f64> {
+        let rows = pts.len() / nv;
+        let mut t = Mat::<f64>::zeros(rows, outputs.len());
+        if outputs.is_empty() {
+            return t;
+        }
+        let mut oev = lat.output_evaluator();
+        let (mut z, mut u) = (vec![0.0; d], vec![0.0; k]);
+        let mut y = vec![0.0; lat.n_outputs()];
+        for s in 0..rows {
+            to_latent(lat, block, &pts[s * nv..(s + 1) * nv], &mut z, &mut u);
+            oev.eval(&z, &u, &mut y);
+            for (a, &r) in outputs.iter().enumerate() {
+                t[(s, a)] = y[r];
+            }
+        }
+        t
+    };
+    let y_fit = outputs_at(&pts);
+
+    let mut best: Option<BlockWeights> = None;
+    let mut tried: Vec<BlockWeights> = Vec::new();
+    for &bs in &B_SCALES {
+        let b = Mat::from_fn(nb, nv, |i, j| bs * shape[(i, j)]);
+        let h = activities(&b, &bias, &pts);
+        let mut sol = ridge_readout(&h, &[(&t_fit, RIDGE), (&y_fit, RIDGE_OUTPUTS)])?;
+        let w_y = sol.pop().unwrap_or_else(|| Mat::zeros(0, nb));
+        let w = sol.pop().unwrap_or_else(|| Mat::zeros(ds, nb));
+        if !w.norm_l2().is_finite() || !w_y.norm_l2().is_finite() {
+            continue;
+        }
+        // Held-out: the one-step displacement alpha (W r - x) against the polynomial's.
+        let hh = activities(&b, &bias, &held);
+        let (mut num, mut den) = (0.0, 0.0);
+        let mut cond = 0.0f64;
+        for j in 0..ds {
+            let (mut abs2, mut sum2) = (0.0, 0.0);
+            for s in 0..hh.nrows() {
+                let (mut v, mut a) = (0.0, 0.0);
+                for i in 0..nb {
+                    let t = w[(j, i)] * hh[(s, i)];
+                    v += t;
+                    a += t.abs();
+                }
+                let x = held[s * nv + j];
+                num += (alpha * (v - t_held[(s, j)])).powi(2);
+                den += (alpha * (t_held[(s, j)] - x)).powi(2);
+                abs2 += a * a;
+                sum2 += v * v;
+            }
+            cond = cond.max((abs2 / sum2.max(1e-300)).sqrt());
+        }
+        tried.push(BlockWeights {
+            b,
+            bias: bias.clone(),
+            w,
+            w_y,
+            scale: bs,
+            fit: (num, den),
+            condition: cond,
+        });
+    }
+    let rel = |bw: &BlockWeights| {
+        if bw.fit.1 > 0.0 {
+            (bw.fit.0 / bw.fit.1).sqrt()
+        } else {
+            bw.fit.0.sqrt()
+        }
+    };
+    let least = tried.iter().map(rel).fold(f64::INFINITY, f64::min);
+    for bw in tried {
+        // The largest scale within a factor 1.5 of the best: the same accuracy with smaller
+        // weights.
+        if rel(&bw) <= 1.5 * least {
+            best = Some(bw);
+        }
+    }
+    best.ok_or_else(|| "the readout solve gave no finite weights at any input scale".into())
 }
 
 /// Compiles the system of `lat` into `n` units: one block over all states and inputs, or with
@@ -507,7 +691,6 @@ pub fn system(
 ) -> Result<Compiled, String> {
     let crate::methods::Setup { n, dt, tau, seed } = setup;
     let (d, k) = (lat.d, lat.k);
-    let degree = opts.degree.max(1);
     let blocks = if opts.blocks {
         blocks(lat, seed)
     } else {
@@ -549,40 +732,130 @@ pub fn system(
         }
     }
     // Count before listing: C(v + D, D) grows fast, and the fit holds 400 P samples x P.
-    let count =
-        |v: usize| -> usize { (1..=degree).fold(1usize, |c, i| c.saturating_mul(v + i) / i) };
-    let sizes: Vec<usize> = blocks.iter().map(|b| count(b.vars.len())).collect();
-    if let Some(&p) = sizes.iter().find(|&&p| p > MAX_MONOMIALS) {
-        return Err(format!(
-            "`reservoir(mode = compile, degree = {degree})` gives {p} monomials{}; the compile \
-             fits 400 samples per monomial and stops at {MAX_MONOMIALS}: lower `degree`{}",
-            if blocks.len() == 1 {
-                ""
-            } else {
-                " in one block"
-            },
-            if blocks.len() == 1 && d > 1 {
-                " or compile one block per state (`blocks = true`)"
-            } else {
-                ""
+    let count = |v: usize, degree: usize| -> usize {
+        (1..=degree).fold(1usize, |c, i| c.saturating_mul(v + i) / i)
+    };
+    let total_at = |degree: usize| -> (usize, usize) {
+        let sizes: Vec<usize> = blocks.iter().map(|b| count(b.vars.len(), degree)).collect();
+        (sizes.iter().sum(), sizes.iter().copied().max().unwrap_or(0))
+    };
+    let alpha = (dt / tau).min(1.0);
+    let mut rng = Rng::new(seed, "reservoir compile");
+    // Held-out points and their exact steps, per block, for the polynomial's error.
+    let checks: Vec<(Vec<f64>, Vec<f64>)> = blocks
+        .iter()
+        .map(|b| {
+            let pts = block_points(b, 1000, &mut rng);
+            let steps = exact_steps(lat, b, &pts, dt);
+            (pts, steps)
+        })
+        .collect();
+    let poly_maps = |degree: usize, rng: &mut Rng| -> Vec<PolyMap> {
+        blocks
+            .iter()
+            .zip(&checks)
+            .map(|(b, (pts, steps))| poly_map(lat, b, degree, dt, (pts, steps), rng))
+            .collect()
+    };
+    let worst = |maps: &[PolyMap]| maps.iter().map(|m| m.error).fold(0.0f64, f64::max);
+    let mut warnings = Vec::new();
+    let (degree, maps) = match opts.degree {
+        Some(degree) => {
+            let degree = degree.max(1);
+            let (total, largest) = total_at(degree);
+            if largest > MAX_MONOMIALS {
+                return Err(format!(
+                    "`reservoir(mode = compile, degree = {degree})` gives {largest} monomials{}; \
+                     the compile fits 400 samples per monomial and stops at {MAX_MONOMIALS}: \
+                     lower `degree`{}",
+                    if blocks.len() == 1 {
+                        ""
+                    } else {
+                        " in one block"
+                    },
+                    if blocks.len() == 1 && d > 1 {
+                        " or compile one block per state (`blocks = true`)"
+                    } else {
+                        ""
+                    }
+                ));
             }
-        ));
-    }
+            if n < total {
+                let vars = blocks.iter().map(|b| b.vars.len()).max().unwrap_or(0);
+                return Err(format!(
+                    "`reservoir(mode = compile)` needs at least one neuron per monomial: \
+                     {total} monomials of degree <= {degree} in {} (states and inputs; about \
+                     {} neurons work well)",
+                    if blocks.len() == 1 {
+                        format!("{vars} variables")
+                    } else {
+                        format!("{} blocks of up to {vars} variables", blocks.len())
+                    },
+                    NEURONS_PER_MONOMIAL * total
+                ));
+            }
+            (degree, poly_maps(degree, &mut rng))
+        }
+        None => {
+            // The smallest degree whose polynomial meets FLOW_TARGET with
+            // NEURONS_PER_MONOMIAL neurons per monomial.
+            let mut chosen: Option<(usize, Vec<PolyMap>)> = None;
+            for degree in 1..=MAX_AUTO_DEGREE {
+                let (total, largest) = total_at(degree);
+                if largest > MAX_MONOMIALS {
+                    break;
+                }
+                let maps = poly_maps(degree, &mut rng);
+                let err = worst(&maps);
+                if NEURONS_PER_MONOMIAL * total > n {
+                    // Out of neurons: say what the next degree would need when it helps.
+                    let Some((kept, kept_maps)) = chosen.take() else {
+                        return Err(format!(
+                            "`reservoir(mode = compile)` needs at least {} neurons for degree \
+                             1 ({total} monomials, {NEURONS_PER_MONOMIAL} neurons each)",
+                            NEURONS_PER_MONOMIAL * total
+                        ));
+                    };
+                    let have = worst(&kept_maps);
+                    if have > FLOW_TARGET {
+                        warnings.push(format!(
+                            "the automatic degree is {kept}: its polynomial flow map errs by \
+                             {} of a step (the target is {}); degree {degree} ({}) needs {} \
+                             neurons",
+                            percent(have),
+                            percent(FLOW_TARGET),
+                            percent(err),
+                            NEURONS_PER_MONOMIAL * total
+                        ));
+                    }
+                    chosen = Some((kept, kept_maps));
+                    break;
+                }
+                let done = err <= FLOW_TARGET;
+                chosen = Some((degree, maps));
+                if done {
+                    break;
+                }
+            }
+            let (degree, maps) = chosen.ok_or_else(|| {
+                format!(
+                    "`reservoir(mode = compile)`: even degree 1 has more than \
+                     {MAX_MONOMIALS} monomials in one block"
+                )
+            })?;
+            if warnings.is_empty() && worst(&maps) > FLOW_TARGET {
+                warnings.push(format!(
+                    "the automatic degree stops at {degree}: its polynomial flow map errs by {} \
+                     of a step (the target is {})",
+                    percent(worst(&maps)),
+                    percent(FLOW_TARGET)
+                ));
+            }
+            (degree, maps)
+        }
+    };
+    let sizes: Vec<usize> = maps.iter().map(|m| m.monos.len()).collect();
     let total: usize = sizes.iter().sum();
-    if n < total {
-        let vars = blocks.iter().map(|b| b.vars.len()).max().unwrap_or(0);
-        return Err(format!(
-            "`reservoir(mode = compile)` needs at least one neuron per monomial: {total} \
-             monomials of degree <= {degree} in {} (states and inputs; about {} neurons \
-             work well)",
-            if blocks.len() == 1 {
-                format!("{vars} variables")
-            } else {
-                format!("{} blocks of up to {vars} variables", blocks.len())
-            },
-            10 * total
-        ));
-    }
     // Neurons in proportion to the monomials, the remainder to the first blocks.
     let mut counts: Vec<usize> = sizes.iter().map(|&p| n * p / total).collect();
     let mut left_over = n - counts.iter().sum::<usize>();
@@ -594,18 +867,17 @@ pub fn system(
         left_over -= 1;
     }
 
-    let alpha = (dt / tau).min(1.0);
-    let mut rng = Rng::new(seed, "reservoir compile");
     let mut b_x = Mat::<f64>::zeros(n, d);
     let mut b_v = Mat::<f64>::zeros(n, k);
     let mut bias = vec![0.0; n];
     let mut w = Mat::<f64>::zeros(d, n);
     let mut w_y = Mat::<f64>::zeros(n_out, n);
-    let (mut res_num, mut res_den, mut monos) = (0.0, 0.0, 0);
+    let (mut fit_num, mut fit_den, mut condition) = (0.0, 0.0, 0.0f64);
+    let mut scales = Vec::new();
     let mut at = 0;
     for (bi, block) in blocks.iter().enumerate() {
         let nb = counts[bi];
-        let bw = compile_block(lat, block, &outputs[bi], nb, degree, dt, alpha, &mut rng)?;
+        let bw = compile_block(lat, block, &outputs[bi], nb, &maps[bi], alpha, &mut rng)?;
         for i in 0..nb {
             for (a, &v) in block.vars.iter().enumerate() {
                 if v < d {
@@ -622,12 +894,18 @@ pub fn system(
                 w_y[(r, at + i)] = bw.w_y[(a, i)];
             }
         }
-        res_num += bw.residual.0;
-        res_den += bw.residual.1;
-        monos += bw.monomials;
+        fit_num += bw.fit.0;
+        fit_den += bw.fit.1;
+        condition = condition.max(bw.condition);
+        scales.push(bw.scale);
         at += nb;
     }
-    let residual = (res_num / res_den.max(1e-300)).sqrt();
+    let fit_error = if fit_den > 0.0 {
+        (fit_num / fit_den).sqrt()
+    } else {
+        fit_num.sqrt()
+    };
+    let poly_error = worst(&maps);
 
     // Inputs: v = (u - c_u) / h_u enters as B_v v.
     let (cu, hu) = (&lat.input_map.center, &lat.input_map.scale);
@@ -687,9 +965,26 @@ pub fn system(
         .ok_or("the compiled network has no encoder")?;
     Ok(Compiled {
         net,
-        residual,
-        monomials: monos,
+        degree,
+        poly_error,
+        fit_error,
+        condition,
+        scales,
+        monomials: total,
+        warnings,
     })
+}
+
+/// A fraction as a percentage with two significant digits.
+pub fn percent(x: f64) -> String {
+    let p = 100.0 * x;
+    if p >= 10.0 {
+        format!("{p:.0} %")
+    } else if p >= 0.01 {
+        format!("{p:.2} %")
+    } else {
+        format!("{p:.1e} %")
+    }
 }
 
 #[cfg(test)]
