@@ -14,6 +14,10 @@ pub(super) struct Context<'a> {
     pub(super) last_sim: Option<&'a crate::sema::model::Simulate>,
     /// Set by a metric that has more to say than its value.
     pub(super) detail: RefCell<Option<String>>,
+    /// Set by a metric that reports more than its value, pass or fail (`fixed_points`).
+    pub(super) note: RefCell<Option<String>>,
+    /// Numbers a metric reports beside its value (`Line::data`).
+    pub(super) data: RefCell<Option<serde_json::Value>>,
     pub(super) progress: &'a dyn crate::progress::Progress,
     /// Fixed points found since the most recent simulation (both metrics use one search).
     pub(super) fixed: RefCell<Option<Result<Vec<fixed_points::FixedPoint>, String>>>,

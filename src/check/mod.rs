@@ -48,8 +48,12 @@ pub struct Line {
     pub error: Option<String>,
     /// Why it could not be evaluated: a diagnostic with its code, at the `expect` line.
     pub diagnostic: Option<Diagnostic>,
-    /// What a failing metric found (`accuracy`: the first failing trial).
+    /// What a failing metric found (`accuracy`: the first failing trial), or what a metric
+    /// always reports (`fixed_points`: where each point is and its leading eigenvalues).
     pub detail: Option<String>,
+    /// Numbers a metric reports beside its value (`fixed_points`: one object per point with
+    /// its decoded state, stability, domain and eigenvalues); `"data"` in JSON.
+    pub data: Option<Json>,
 }
 
 /// The outcome of one `check` block.
@@ -78,6 +82,7 @@ impl Report {
                 "error": l.error,
                 "code": l.diagnostic.as_ref().map(|d| d.code.name),
                 "detail": l.detail,
+                "data": l.data,
             })).collect::<Vec<_>>(),
         })
     }
@@ -103,6 +108,8 @@ pub fn run_with(
         last: None,
         last_sim: None,
         detail: RefCell::new(None),
+        note: RefCell::new(None),
+        data: RefCell::new(None),
         fixed: RefCell::new(None),
         lyap_max: RefCell::new(None),
         latent: match &program.networks[check.network].target {
@@ -137,6 +144,7 @@ pub fn run_with(
                     error: Some(message.clone()),
                     diagnostic: Some(d),
                     detail: None,
+                    data: None,
                 });
             }
         }

@@ -165,7 +165,9 @@ pub fn command(shell: &mut Shell, args: Args) -> ExitCode {
                     (None, _) => println!("  {mark:<5}  expect {:<36} measured {value}", l.text),
                 }
                 if let Some(d) = &l.detail {
-                    println!("         {d}");
+                    for line in d.lines() {
+                        println!("         {line}");
+                    }
                 }
             }
         }
