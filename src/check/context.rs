@@ -16,6 +16,10 @@ pub(super) struct Context<'a> {
     pub(super) detail: RefCell<Option<String>>,
     /// `accuracy`'s earliest violation.
     pub(super) violation: RefCell<Option<crate::task::Violation>>,
+    /// Set by a metric that reports more than its value, pass or fail (`fixed_points`).
+    pub(super) note: RefCell<Option<String>>,
+    /// Numbers a metric reports beside its value (`Line::data`).
+    pub(super) data: RefCell<Option<serde_json::Value>>,
     pub(super) progress: &'a dyn crate::progress::Progress,
     /// Fixed points found since the most recent simulation (both metrics use one search).
     pub(super) fixed: RefCell<Option<Result<Vec<fixed_points::FixedPoint>, String>>>,

@@ -8,7 +8,8 @@ use super::*;
 /// perturbed three times). A system network with an encoder: 32 latent states along the most
 /// recent simulation and the rest spread over the domain, encoded. Without an encoder:
 /// network states sampled along the most recent simulation (else a 10 s zero-input run from
-/// `init_state`). A task network: states sampled along its task's trials.
+/// `init_state`). A task network: states sampled along one trial of each condition of its
+/// task. Each point says whether its decoded state lies in the system's domain.
 pub(super) fn fixed_points(cx: &Context) -> Result<Vec<fixed_points::FixedPoint>, String> {
     let net = cx.net;
     let network = &cx.program.networks[cx.index];
@@ -57,16 +58,14 @@ pub(super) fn fixed_points(cx: &Context) -> Result<Vec<fixed_points::FixedPoint>
             (starts, d, 1e-3 * radius)
         }
         crate::sema::model::Target::Task(ti) => {
-            let trials = crate::task::generate(
-                &cx.program.tasks[*ti],
-                net.dt,
-                network.seed,
-                "check trials",
-            )?;
+            let task = &cx.program.tasks[*ti];
+            let trials = crate::task::generate(task, net.dt, network.seed, "check trials")?;
             let (in_cols, _) = crate::task::channels(net, &trials)?;
-            let per = STARTS.div_ceil(trials.trials.len().max(1));
+            let conditions = condition_trials(trials.trials.len(), task.repeats);
+            let per = STARTS.div_ceil(conditions.len().max(1));
             let mut starts = Vec::new();
-            for tr in trials.trials.iter().take(STARTS) {
+            for &i in &conditions {
+                let tr = &trials.trials[i];
                 let k = trials.inputs.len();
                 starts.extend(sample_states(
                     net,
@@ -81,14 +80,48 @@ pub(super) fn fixed_points(cx: &Context) -> Result<Vec<fixed_points::FixedPoint>
                     },
                 )?);
             }
-            starts.truncate(STARTS);
             (starts, net.n_out(), 1e-3)
         }
         crate::sema::model::Target::None => {
             return Err("`fixed_points` needs a network that realizes a system or a task".into())
         }
     };
-    fixed_points::find(net, &u0, &starts, rows, merge, network.seed, cx.progress)
+    let mut points = fixed_points::find(net, &u0, &starts, rows, merge, network.seed, cx.progress)?;
+    if let crate::sema::model::Target::System(inst) = &network.target {
+        for p in &mut points {
+            p.in_domain = inst.domains.iter().all(|(comps, region)| {
+                let z: Vec<f64> = comps
+                    .iter()
+                    .map(|&c| p.z.get(c).copied().unwrap_or(0.0))
+                    .collect();
+                region.contains(&z)
+            });
+        }
+    }
+    Ok(points)
+}
+
+/// Most conditions a task network's fixed-point search starts from.
+pub(super) const MAX_CONDITIONS: usize = 256;
+
+/// The trials a task network's fixed-point search starts from: the first repetition of each
+/// condition (trials come as named trial x `vary` product x `trials n` repetitions, the
+/// repetitions innermost), so every condition is covered however often it repeats; above
+/// [`MAX_CONDITIONS`] conditions, that many spread evenly over them.
+pub(super) fn condition_trials(trials: usize, repeats: usize) -> Vec<usize> {
+    let repeats = repeats.max(1);
+    let conditions = trials.div_ceil(repeats);
+    let pick: Vec<usize> = if conditions <= MAX_CONDITIONS {
+        (0..conditions).collect()
+    } else {
+        (0..MAX_CONDITIONS)
+            .map(|k| k * conditions / MAX_CONDITIONS)
+            .collect()
+    };
+    pick.into_iter()
+        .map(|c| c * repeats)
+        .filter(|&i| i < trials)
+        .collect()
 }
 
 /// Spearman correlation of each unit's private relaxation time with its coordinate along
@@ -338,3 +371,128 @@ pub(super) fn mean_rate(cx: &Context, sim_error: Option<&str>) -> Result<f64, St
 
 /// Units whose relaxation time `timescale_gradient` measures (all of them below this).
 pub(super) const TIMESCALE_UNITS: usize = 128;
+
+/// Most fixed points the text of a check line lists (JSON lists every one).
+pub(super) const LISTED_POINTS: usize = 12;
+
+/// What `fixed_points` reports beside its count: a line per point (its decoded state named
+/// by the program, stable or not, in the domain or not, its leading eigenvalues as rates) and
+/// the same as numbers.
+pub(super) fn fixed_point_report(
+    cx: &Context,
+    points: &[fixed_points::FixedPoint],
+) -> (String, serde_json::Value) {
+    let net = cx.net;
+    let names: Vec<&String> = net.meta.states.iter().chain(&net.meta.outputs).collect();
+    let system = matches!(
+        cx.program.networks[cx.index].target,
+        crate::sema::model::Target::System(_)
+    );
+    let inside = points.iter().filter(|p| p.in_domain).count();
+    let mut text = if system {
+        format!(
+            "{} fixed points found, {inside} in the domain ({} stable), {} outside ({} stable); \
+             rates are ln(lambda) / dt per second, lambda the leading eigenvalues of the \
+             network's one-step map",
+            points.len(),
+            points.iter().filter(|p| p.in_domain && p.stable).count(),
+            points.len() - inside,
+            points.iter().filter(|p| !p.in_domain && p.stable).count(),
+        )
+    } else {
+        format!(
+            "{} fixed points found ({} stable); rates are ln(lambda) / dt per second, lambda \
+             the leading eigenvalues of the network's one-step map",
+            points.len(),
+            points.iter().filter(|p| p.stable).count(),
+        )
+    };
+    // In the domain first, then by the decoded state.
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (p, q) = (&points[a], &points[b]);
+        q.in_domain.cmp(&p.in_domain).then_with(|| {
+            p.z.iter()
+                .zip(&q.z)
+                .map(|(x, y)| x.total_cmp(y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+    });
+    let mut json_points = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
+        let p = &points[i];
+        let rates = p.rates(net.dt);
+        let at: Vec<String> =
+            p.z.iter()
+                .enumerate()
+                .map(|(j, v)| match names.get(j) {
+                    Some(n) => format!("{n} = {}", num(*v)),
+                    None => format!("row {j} = {}", num(*v)),
+                })
+                .collect();
+        if k < LISTED_POINTS {
+            let rate_text: Vec<String> = rates
+                .iter()
+                .filter(|r| r.1 >= 0.0)
+                .map(|&(re, im)| {
+                    if im.abs() < 1e-9 * re.abs().max(1.0) {
+                        num(re)
+                    } else {
+                        format!("{} ± {}i", num(re), num(im))
+                    }
+                })
+                .collect();
+            text.push_str(&format!(
+                "\n  {}: {}{}, rates {}",
+                at.join(", "),
+                if p.stable { "stable" } else { "unstable" },
+                match (system, p.in_domain) {
+                    (true, false) => ", outside the domain",
+                    _ => "",
+                },
+                rate_text.join(", ")
+            ));
+        } else if k == LISTED_POINTS {
+            text.push_str(&format!(
+                "\n  and {} more (`--format json` lists every point)",
+                points.len() - LISTED_POINTS
+            ));
+        }
+        let state: serde_json::Map<String, serde_json::Value> =
+            p.z.iter()
+                .enumerate()
+                .map(|(j, v)| {
+                    let key = names
+                        .get(j)
+                        .map_or_else(|| format!("row {j}"), |n| n.to_string());
+                    (key, serde_json::json!(v))
+                })
+                .collect();
+        json_points.push(serde_json::json!({
+            "state": state,
+            "stable": p.stable,
+            "in_domain": p.in_domain,
+            "eigenvalues": p.eig.iter().map(|&(re, im)| [re, im]).collect::<Vec<_>>(),
+            "rates_per_s": rates.iter().map(|&(re, im)| [re, im]).collect::<Vec<_>>(),
+        }));
+    }
+    let data = serde_json::json!({
+        "fixed_points": json_points,
+        "eigenvalues_of": "the one-step map I + diag(alpha) J_F, zero input; rates_per_s = ln(lambda) / dt",
+    });
+    (text, data)
+}
+
+/// Four significant digits, without exponent between 1e-3 and 1e5.
+fn num(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if !(1e-3..1e5).contains(&a) {
+        return format!("{v:.3e}");
+    }
+    let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+    format!("{v:.decimals$}")
+}

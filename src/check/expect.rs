@@ -46,6 +46,8 @@ pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&
     };
     cx.detail.replace(None);
     cx.violation.replace(None);
+    cx.note.replace(None);
+    cx.data.replace(None);
     let result = eval_with_metrics(expr, &|_| None, &hook);
     let value = shown.into_inner();
     let measured = measured.into_inner();
@@ -58,6 +60,8 @@ pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&
         _ => Vec::new(),
     };
     let violation = cx.violation.take();
+    let note = cx.note.take();
+    let data = cx.data.take();
     let error_line = |f: Failure| Line {
         text: text.to_string(),
         value: None,
@@ -79,7 +83,8 @@ pub(super) fn expect(cx: &Context, expr: &HExpr, text: &str, sim_error: Option<&
             pass: Some(b),
             error: None,
             diagnostic: None,
-            detail: if b { None } else { detail },
+            detail: if b { note } else { detail.or(note) },
+            data,
             outside,
             warnings,
             measured: measured.clone(),
@@ -232,8 +237,19 @@ pub(super) fn metric(cx: &Context, m: &Metric, sim_error: Option<&str>) -> Resul
                 Some(r) => r.as_ref().map_err(Clone::clone)?,
                 None => return Err("the fixed-point search did not run".into()),
             };
-            let stable_only = matches!(m, Metric::StableFixedPoints(_));
-            let count = points.iter().filter(|p| !stable_only || p.stable).count();
+            let (stable_only, domain) = match m {
+                Metric::StableFixedPoints(a) => (true, a.domain),
+                Metric::FixedPoints(a) => (false, a.domain),
+                _ => unreachable!("matched above"),
+            };
+            let all = domain == crate::decl::FixedPointDomain::All;
+            let count = points
+                .iter()
+                .filter(|p| (!stable_only || p.stable) && (all || p.in_domain))
+                .count();
+            let (note, data) = fixed_point_report(cx, points);
+            cx.note.replace(Some(note));
+            cx.data.replace(Some(data));
             Value::scalar(count as f64)
         }
         Metric::LyapunovMax(_) => {

@@ -17,12 +17,37 @@ use crate::rng::Rng;
 use faer::linalg::solvers::Solve;
 use faer::Mat;
 
-/// A fixed point: its network state, decoded latent state, and stability.
+/// A fixed point: its network state, decoded latent state, stability and leading
+/// eigenvalues.
 #[derive(Clone, Debug)]
 pub struct FixedPoint {
     pub x: Vec<f64>,
+    /// What the readout shows there (`W_out phi(x) + b_out`, the rows compared when merging).
     pub z: Vec<f64>,
+    /// Every eigenvalue of the one-step map `I + diag(alpha) J_F` lies inside the unit circle.
     pub stable: bool,
+    /// The distinct leading eigenvalues `(re, im)` of the one-step map, largest modulus first
+    /// (at most [`LEADING`]; eigenvalues within 1e-8 of one another are one).
+    pub eig: Vec<(f64, f64)>,
+    /// The decoded state lies in the system's domain (set by the caller; `true` when it does
+    /// not know one).
+    pub in_domain: bool,
+}
+
+/// How many leading eigenvalues a fixed point keeps.
+pub const LEADING: usize = 4;
+
+impl FixedPoint {
+    /// The leading eigenvalues as continuous-time rates `ln(lambda) / dt` (per second):
+    /// `(re, im)`, the real part `ln|lambda| / dt` (the growth rate), the imaginary part the
+    /// angular frequency `arg(lambda) / dt`. For a network that realizes a flow exactly these
+    /// are the eigenvalues of the system's Jacobian there.
+    pub fn rates(&self, dt: f64) -> Vec<(f64, f64)> {
+        self.eig
+            .iter()
+            .map(|&(re, im)| (re.hypot(im).ln() / dt, im.atan2(re) / dt))
+            .collect()
+    }
 }
 
 /// Searches from the given starting states (network states) plus three seeded perturbations
@@ -100,8 +125,14 @@ pub fn find(
         if found.iter().any(|f| dist(&f.z, &z) < merge) {
             continue;
         }
-        let stable = stable(net, dense.as_ref(), &c, &x)?;
-        found.push(FixedPoint { x, z, stable });
+        let (stable, eig) = spectrum(net, dense.as_ref(), &c, &x)?;
+        found.push(FixedPoint {
+            x,
+            z,
+            stable,
+            eig,
+            in_domain: true,
+        });
     }
     Ok(found)
 }
@@ -169,10 +200,15 @@ fn jacobian(net: &Net, w: &Mat<f64>, c: &[f64], x: &[f64]) -> Mat<f64> {
 }
 
 /// Whether every eigenvalue of the one-step map `I + diag(alpha) J_F` lies inside the unit
-/// circle. A factored current-form network with one leak needs only the r x r matrix
-/// `R diag(phi') L` (the map's eigenvalues are `1 - alpha` and `1 - alpha + alpha mu`);
-/// otherwise the full N x N map.
-fn stable(net: &Net, dense: Option<&Mat<f64>>, c: &[f64], x: &[f64]) -> Result<bool, String> {
+/// circle, and the map's distinct leading eigenvalues. A factored current-form network with
+/// one leak needs only the r x r matrix `R diag(phi') L` (the map's eigenvalues are
+/// `1 - alpha` and `1 - alpha + alpha mu`); otherwise the full N x N map.
+fn spectrum(
+    net: &Net,
+    dense: Option<&Mat<f64>>,
+    c: &[f64],
+    x: &[f64],
+) -> Result<(bool, Vec<(f64, f64)>), String> {
     let a0 = net.alpha[0];
     let uniform = net.alpha.iter().all(|&a| a == a0);
     if let (Recurrent::Factored { left, right }, Form::Current, true) =
@@ -185,12 +221,15 @@ fn stable(net: &Net, dense: Option<&Mat<f64>>, c: &[f64], x: &[f64]) -> Result<b
         });
         let ev = m.eigenvalues().map_err(|e| format!("eigenvalues: {e:?}"))?;
         crate::net::fastmath::clear_upper();
-        return Ok((1.0 - a0).abs() < 1.0
-            && ev.iter().all(|mu| {
-                let re = 1.0 - a0 + a0 * mu.re;
-                let im = a0 * mu.im;
-                re.hypot(im) < 1.0
-            }));
+        let mut all: Vec<(f64, f64)> = ev
+            .iter()
+            .map(|mu| (1.0 - a0 + a0 * mu.re, a0 * mu.im))
+            .collect();
+        if n > r {
+            all.push((1.0 - a0, 0.0));
+        }
+        let stable = all.iter().all(|&(re, im)| re.hypot(im) < 1.0) && (1.0 - a0).abs() < 1.0;
+        return Ok((stable, leading(all)));
     }
     let owned;
     let w = match dense {
@@ -206,7 +245,36 @@ fn stable(net: &Net, dense: Option<&Mat<f64>>, c: &[f64], x: &[f64]) -> Result<b
     }
     let ev = m.eigenvalues().map_err(|e| format!("eigenvalues: {e:?}"))?;
     crate::net::fastmath::clear_upper();
-    Ok(ev.iter().all(|l| l.re.hypot(l.im) < 1.0))
+    let all: Vec<(f64, f64)> = ev.iter().map(|l| (l.re, l.im)).collect();
+    let stable = all.iter().all(|&(re, im)| re.hypot(im) < 1.0);
+    Ok((stable, leading(all)))
+}
+
+/// The distinct eigenvalues of largest modulus (ties: the larger real part, then the
+/// positive imaginary part first), at most [`LEADING`]; two within 1e-8 (relative to 1) are
+/// one.
+fn leading(mut ev: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    let key = |&(re, im): &(f64, f64)| re.hypot(im);
+    ev.sort_by(|a, b| {
+        key(b)
+            .total_cmp(&key(a))
+            .then(b.0.total_cmp(&a.0))
+            .then(b.1.total_cmp(&a.1))
+    });
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for e in ev {
+        if out.len() == LEADING {
+            break;
+        }
+        let tol = 1e-8 * key(&e).max(1.0);
+        if !out
+            .iter()
+            .any(|o| (o.0 - e.0).abs() <= tol && (o.1 - e.1).abs() <= tol)
+        {
+            out.push(e);
+        }
+    }
+    out
 }
 
 /// Newton on the full `F` with a backtracking step, reusing one LU factorization while it

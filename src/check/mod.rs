@@ -54,6 +54,9 @@ pub struct Line {
     /// Measured on a run outside the program's specification (a `from` outside the domain,
     /// a drive beyond its input's range, an exact solution that leaves the domain; the
     /// report's `warnings` say which).
+    /// Numbers a metric reports beside its value (`fixed_points`: one object per point with
+    /// its decoded state, stability, domain and eigenvalues); `"data"` in JSON.
+    pub data: Option<Json>,
     pub outside: bool,
     /// Warnings about the verdict (`rnnc::check::unconverged`), at the `expect`.
     pub warnings: Vec<Diagnostic>,
@@ -149,6 +152,7 @@ impl Report {
                     "code": l.diagnostic.as_ref().map(|d| d.code.name),
                     "detail": l.detail,
                     "violation": l.violation.as_ref().map(violation_json),
+                    "data": l.data,
                     "outside_spec": l.outside,
                     "warnings": l.warnings.iter().map(|d| d.code.name).collect::<Vec<_>>(),
                 })
@@ -204,6 +208,8 @@ pub fn run_with(
         last_sim: None,
         detail: RefCell::new(None),
         violation: RefCell::new(None),
+        note: RefCell::new(None),
+        data: RefCell::new(None),
         fixed: RefCell::new(None),
         lyap_max: RefCell::new(None),
         uncertainty: RefCell::new(None),

@@ -176,7 +176,9 @@ pub fn command(shell: &mut Shell, args: Args) -> ExitCode {
                     ),
                 }
                 if let Some(d) = &l.detail {
-                    println!("         {d}");
+                    for line in d.lines() {
+                        println!("         {line}");
+                    }
                 }
             }
         }

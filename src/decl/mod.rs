@@ -395,6 +395,11 @@ symbols! {
 }
 
 symbols! {
+    /// `fixed_points(domain = ...)`: which fixed points are counted.
+    FixedPointDomain { Inside = "inside", All = "all" }
+}
+
+symbols! {
     /// `hopfield(rule = ...)`.
     HopfieldRule { Hebb = "hebb", Storkey = "storkey" }
 }
@@ -865,12 +870,20 @@ declare! {
     }
 }
 declare! {
-    /// Number of fixed points with zero input (Newton from seeded starts).
-    FixedPoints = "fixed_points" {}
+    /// Number of fixed points with zero input (Newton from seeded starts), those whose decoded
+    /// state lies in the system's domain unless `domain = all`.
+    FixedPoints = "fixed_points" {
+        /// `inside`: only points whose decoded state lies in the domain (a task network has
+        /// none: every point); `all`: every point found.
+        domain: FixedPointDomain = K::Sym(FixedPointDomain::NAMES), D::Sym(FixedPointDomain::Inside.name());
+    }
 }
 declare! {
-    /// Number of stable fixed points with zero input.
-    StableFixedPoints = "stable_fixed_points" {}
+    /// Number of stable fixed points with zero input (in the domain unless `domain = all`).
+    StableFixedPoints = "stable_fixed_points" {
+        /// `inside` or `all`, as for `fixed_points`.
+        domain: FixedPointDomain = K::Sym(FixedPointDomain::NAMES), D::Sym(FixedPointDomain::Inside.name());
+    }
 }
 declare! {
     /// RMS error (per second) of the latent one-step map the weights implement against the

@@ -387,7 +387,7 @@ decodes and still step wrongly.
 
 Likely causes: for `reservoir(mode = compile)`, a polynomial degree too low for the flow map
 over the domain; for `nef`, too few neurons or synapse-level constraints (Dale's law on a
-100-unit integrator gives 20 %). Raise `degree` or `neurons`, loosen the constraint, or
+100-unit integrator gives 5 %). Raise `degree` or `neurons`, loosen the constraint, or
 shrink the domain; `rnnc check` measures what the error does to trajectories.";
     BUILD_DEGREE = "rnnc::build::degree", "an automatic compile degree that falls short of its accuracy target",
 "`reservoir(mode = compile)` without `degree` picks the smallest polynomial degree whose

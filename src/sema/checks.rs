@@ -619,6 +619,25 @@ fn metric(
                     None => return Some(None),
                 }
             }
+            (OptKind::Sym(choices), n) => match n {
+                Some(s) if choices.contains(&s) => OptValue::Sym(s.into()),
+                other => {
+                    let mut d = Diagnostic::error(
+                        &codes::CALL_BAD_ARG,
+                        format!(
+                            "`{}` of `{name}` is one of {}",
+                            opt.name,
+                            choices.join(", ")
+                        ),
+                    )
+                    .at(a.value.span, "not one of these");
+                    if let Some(s) = other.and_then(|s| did_you_mean(s, choices.iter().copied())) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    diags.push(d);
+                    return Some(None);
+                }
+            },
             _ => {
                 let scope = Scope::default();
                 let Some(h) = (Lower {

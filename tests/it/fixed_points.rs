@@ -136,3 +136,214 @@ fn roots_are_found_on_the_full_residual_and_classified() {
         }
     }
 }
+
+/// The `data` of the line measuring `fixed_points`: every point found, as numbers.
+fn points(p: &Program, net: &Net) -> Vec<serde_json::Value> {
+    let report = check::run(p, &p.checks[0], net);
+    let line = &report.lines[0];
+    assert!(line.error.is_none(), "{line:?}");
+    line.data.as_ref().expect("fixed_points reports its points")["fixed_points"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn the_double_well_reports_where_its_points_are_and_their_rates() {
+    // dm/dt = 10 (m - m^3): roots -1, 0, 1; f'(0) = 10 per s, f'(+-1) = -20 per s. The exact
+    // mapping makes the network's one-step map exp(f' dt) along the latent direction, so the
+    // rates ln(lambda) / dt are the system's own (the leak's -1/tau = -10 per s beside them).
+    let p = program(LATCH);
+    let built = methods::build(&p, 0).unwrap().net;
+    let pts = points(&p, &built);
+    assert_eq!(pts.len(), 3, "{pts:?}");
+    let mut found: Vec<(f64, bool, Vec<f64>)> = pts
+        .iter()
+        .map(|q| {
+            assert_eq!(q["in_domain"], true);
+            let rates = q["rates_per_s"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r[0].as_f64().unwrap())
+                .collect();
+            (
+                q["state"]["m"].as_f64().unwrap(),
+                q["stable"] == true,
+                rates,
+            )
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for ((m, stable, rates), (want, want_stable, want_rate)) in
+        found
+            .iter()
+            .zip([(-1.0, true, -20.0), (0.0, false, 10.0), (1.0, true, -20.0)])
+    {
+        assert!((m - want).abs() < 0.01, "{m} vs {want}");
+        assert_eq!(*stable, want_stable, "{m}");
+        assert!(
+            rates
+                .iter()
+                .any(|r| (r - want_rate).abs() < 0.05 * want_rate.abs()),
+            "{m}: {rates:?} has no rate near {want_rate}"
+        );
+    }
+    // The text names the state and the rates.
+    let line = &check::run(&p, &p.checks[0], &built).lines[0];
+    let detail = line.detail.as_deref().unwrap();
+    assert!(detail.contains("3 in the domain (2 stable)"), "{detail}");
+    assert!(
+        detail.contains("m = 0.9997: stable, rates -10.000, -20."),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_wrong_count_fails_next_to_the_right_one() {
+    let src = LATCH.replace(
+        "expect stable_fixed_points == 2",
+        "expect stable_fixed_points == 3\n expect fixed_points(domain = all) >= 3",
+    );
+    let p = program(&src);
+    let built = methods::build(&p, 0).unwrap().net;
+    let report = check::run(&p, &p.checks[0], &built);
+    let verdicts: Vec<Option<bool>> = report.lines.iter().map(|l| l.pass).collect();
+    assert_eq!(
+        verdicts,
+        [Some(true), Some(false), Some(true)],
+        "{report:?}"
+    );
+    // The failing line says where the points are.
+    assert!(report.lines[1]
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("m = -0.9998"));
+}
+
+/// A 3-bit flip-flop: three bistable units, each written by its own input and read by its
+/// own output. 27 roots, 8 of them stable (one per memory).
+fn flip_flop3() -> Net {
+    let mut net = units(Form::Current, 3, 2.0);
+    net.w_in = Mat::from_fn(3, 3, |i, j| if i == j { 10.0 } else { 0.0 });
+    net.w_out = Mat::from_fn(3, 3, |i, j| f64::from(u8::from(i == j)));
+    net.b_out = vec![0.0; 3];
+    net.meta = Meta {
+        inputs: vec!["p1".into(), "p2".into(), "p3".into()],
+        outputs: vec!["y1".into(), "y2".into(), "y3".into()],
+        ..Meta::default()
+    };
+    net
+}
+
+const FLIP_FLOP3: &str = "task FF3 {
+    input p1, p2, p3
+    output y1, y2, y3
+    vary a in [-1, 1]
+    vary b in [-1, 1]
+    vary c in [-1, 1]
+    REPEATS
+    trial {
+        period pulse 50 ms { p1 = a; p2 = b; p3 = c }
+        period hold 300 ms { expect y1 = a within 0.5; expect y2 = b within 0.5; expect y3 = c within 0.5 }
+    }
+}
+network ff for FF3 { neurons = 3\n tau = 10 ms }
+check ff {
+    expect stable_fixed_points == 8
+    expect fixed_points >= 8
+    expect accuracy(FF3) == 100%
+}
+";
+
+#[test]
+fn a_flip_flop_shows_its_eight_memories_however_often_its_trials_repeat() {
+    let net = flip_flop3();
+    let mut counts = Vec::new();
+    for repeats in ["", "trials 16"] {
+        let p = program(&FLIP_FLOP3.replace("REPEATS", repeats));
+        let report = check::run(&p, &p.checks[0], &net);
+        let got: Vec<(Option<bool>, Option<String>)> = report
+            .lines
+            .iter()
+            .map(|l| (l.pass, l.value.clone()))
+            .collect();
+        assert!(
+            report.lines.iter().all(|l| l.pass == Some(true)),
+            "`{repeats}`: {got:?}"
+        );
+        counts.push(got[1].1.clone());
+    }
+    assert_eq!(counts[0], counts[1]);
+}
+
+const LORENZ: &str = "import std.systems
+network l for Lorenz { method = nef\n neurons = NEURONS\n neuron = tanh\n tau = 100 ms\n dt = 1 ms }
+check l {
+    expect fixed_points == 3
+    expect stable_fixed_points == 0
+    expect fixed_points(domain = all) == ALL
+    expect stable_fixed_points(domain = all) == STABLE
+}
+";
+
+fn lorenz(
+    neurons: usize,
+    all: usize,
+    stable: usize,
+) -> (Vec<Option<bool>>, Vec<serde_json::Value>) {
+    let src = LORENZ
+        .replace("NEURONS", &neurons.to_string())
+        .replace("ALL", &all.to_string())
+        .replace("STABLE", &stable.to_string());
+    let p = program(&src);
+    let net = methods::build(&p, 0).unwrap().net;
+    let report = check::run(&p, &p.checks[0], &net);
+    let pts = report.lines[0].data.as_ref().unwrap()["fixed_points"]
+        .as_array()
+        .unwrap()
+        .clone();
+    (report.lines.iter().map(|l| l.pass).collect(), pts)
+}
+
+#[test]
+fn lorenz_has_its_three_saddles_and_a_small_network_spurious_points_outside_its_domain() {
+    // Lorenz (10, 28, 8/3): the origin (rates 11.83, -2.67, -22.83 per s) and
+    // C+- = (+-8.485, +-8.485, 27) (0.094 +- 10.19i, -13.85), none stable.
+    let (verdicts, pts) = lorenz(2000, 3, 0);
+    assert_eq!(verdicts, [Some(true); 4], "{pts:?}");
+    let c = (72.0f64).sqrt();
+    for want in [[0.0, 0.0, 0.0], [c, c, 27.0], [-c, -c, 27.0]] {
+        let q = pts
+            .iter()
+            .find(|q| {
+                let s = &q["state"];
+                ["x", "y", "z"]
+                    .iter()
+                    .zip(want)
+                    .all(|(n, w)| (s[n].as_f64().unwrap() - w).abs() < 0.1)
+            })
+            .unwrap_or_else(|| panic!("no point within 0.1 of {want:?}: {pts:?}"));
+        let lead = &q["rates_per_s"][0];
+        let (re, im) = (lead[0].as_f64().unwrap(), lead[1].as_f64().unwrap());
+        if want[2] == 0.0 {
+            assert!((re - 11.83).abs() < 0.2 && im == 0.0, "{q}");
+        } else {
+            assert!(
+                (re - 0.094).abs() < 0.05 && (im.abs() - 10.19).abs() < 0.1,
+                "{q}"
+            );
+        }
+    }
+    // 150 neurons: the same three in the domain, and two more far above it (z > 120, the
+    // domain ends at z = 65), one of them stable: a spurious attractor of the network that
+    // the counts in the domain leave out and `domain = all` shows.
+    let (verdicts, pts) = lorenz(150, 5, 1);
+    assert_eq!(verdicts, [Some(true); 4], "{pts:?}");
+    let outside: Vec<&serde_json::Value> = pts.iter().filter(|q| q["in_domain"] == false).collect();
+    assert_eq!(outside.len(), 2);
+    assert!(outside
+        .iter()
+        .all(|q| q["state"]["z"].as_f64().unwrap() > 120.0));
+}
