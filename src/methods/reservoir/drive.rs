@@ -416,6 +416,9 @@ impl Chosen {
     }
 }
 
+/// One hyperparameter of a [`Hyper`], for the coordinate search.
+type Field = fn(&mut Hyper) -> &mut f64;
+
 /// Units of the search's small reservoir (at most `n`).
 const SEARCH_UNITS: usize = 100;
 
@@ -502,7 +505,7 @@ fn search(
     };
     let better = |a: (f64, f64), b: (f64, f64)| a.0 > b.0 || (a.0 == b.0 && a.1 < b.1);
     let mut best = score(&h, &[h.ridge])?[0];
-    let steps: [(bool, fn(&mut Hyper) -> &mut f64); 3] = [
+    let steps: [(bool, Field); 3] = [
         (opts.bias.is_none(), |h| &mut h.bias),
         (opts.input_scale.is_none(), |h| &mut h.input_scale),
         (opts.spectral_radius.is_none(), |h| &mut h.spectral_radius),
