@@ -253,6 +253,36 @@ fn the_drive_search_reports_its_choice_and_keeps_given_options() {
     assert!(net.meta.options.get("chosen").is_none());
 }
 
+/// `auto` options: `auto` may be written, a number is checked as before (>= 0), and the
+/// typed value is `None` for `auto`.
+#[test]
+fn auto_options_take_auto_or_a_number() {
+    let mut db = SourceDb::new();
+    let ok = driven_lorenz(60, "20 s", ", ridge = auto, bias = 1.5", 0);
+    let a = driver::analyze_text(&mut db, &FsLoader, "t.rnn", &ok);
+    assert!(!a.has_errors(), "{:?}", a.diagnostics);
+    let rnnc::decl::Method::Reservoir(o) = &a.program.networks[0].method.kind else {
+        panic!("a reservoir")
+    };
+    assert_eq!(
+        (o.ridge, o.bias, o.spectral_radius),
+        (None, Some(1.5), None)
+    );
+    let bad = driven_lorenz(60, "20 s", ", ridge = -1", 0);
+    let a = driver::analyze_text(&mut db, &FsLoader, "u.rnn", &bad);
+    let e = a
+        .diagnostics
+        .iter()
+        .find(|d| d.is_error())
+        .expect("an error");
+    assert_eq!(e.code.name, "rnnc::call::bad_value");
+    assert!(
+        e.message.contains("`ridge` must be a number >= 0"),
+        "{}",
+        e.message
+    );
+}
+
 /// Drive mode at its defaults under the anchor's protocol, 500 units (the bench's figure in
 /// one seed): `cargo test --test it drive_defaults_at_500 -- --ignored --nocapture`.
 #[test]
