@@ -22,8 +22,8 @@ use std::time::Instant;
 /// steps), leak rate 0.3 (tau = dt / 0.3); 3 reservoir seeds x 10 forecasts. The options are
 /// rnnc's tuned ones (as ReservoirPy's are its tuned ones, bench/run.sh): spectral radius 0.8,
 /// input scaling 0.3, bias U(-2, 2), density 2 %, ridge 1e-8.
-fn program(n: usize, seed: u64, extra: &str) -> Program {
-    let mut opts: Vec<(String, String)> = [
+fn program(n: usize, seed: u64, extra: &str, setting: Setting) -> Program {
+    let tuned: &[(&str, &str)] = &[
         ("mode", "drive"),
         ("spectral_radius", "0.8"),
         ("input_scale", "0.3"),
@@ -34,7 +34,14 @@ fn program(n: usize, seed: u64, extra: &str) -> Program {
         ("train", "200 s"),
         // One trajectory, as ReservoirPy's (rnnc's default is 4 starts).
         ("starts", "1"),
-    ]
+    ];
+    // The defaults: nothing but the mode (washout 10 s and train 200 s are the defaults, as
+    // the anchor's protocol), rnnc's default `tau` (100 ms).
+    let defaults: &[(&str, &str)] = &[("mode", "drive")];
+    let mut opts: Vec<(String, String)> = match setting {
+        Setting::Tuned => tuned,
+        Setting::Defaults(_) => defaults,
+    }
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
@@ -48,11 +55,15 @@ fn program(n: usize, seed: u64, extra: &str) -> Program {
         }
     }
     let opts: Vec<String> = opts.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    let times = match setting {
+        Setting::Tuned => "tau = 66.6667 ms\n dt = 20 ms".to_string(),
+        Setting::Defaults(dt_ms) => format!("dt = {dt_ms} ms"),
+    };
     let src = format!(
         "import std.systems\n\
          network esn for Lorenz {{\n\
            method = reservoir({})\n\
-           neurons = {n}\n tau = 66.6667 ms\n dt = 20 ms\n seed = {seed}\n}}\n",
+           neurons = {n}\n {times}\n seed = {seed}\n}}\n",
         opts.join(", ")
     );
     let mut db = SourceDb::new();
@@ -81,6 +92,15 @@ fn protocol() -> Forecast {
     }
 }
 
+/// Which options a row builds with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Setting {
+    /// The bench's tuned options at the anchor's dt = 20 ms and leak 0.3.
+    Tuned,
+    /// `reservoir(mode = drive)` with its defaults at this dt (ms) and the default `tau`.
+    Defaults(u32),
+}
+
 struct Row {
     n: usize,
     vpt: Vec<f64>,
@@ -88,10 +108,10 @@ struct Row {
     steps_per_s: f64,
 }
 
-fn drive_row(n: usize, extra: &str) -> Row {
+fn drive_row(n: usize, extra: &str, setting: Setting) -> Row {
     let (mut vpt, mut fits, mut rates) = (Vec::new(), Vec::new(), Vec::new());
     for seed in 0..3 {
-        let p = program(n, seed, extra);
+        let p = program(n, seed, extra, setting);
         let t = Instant::now();
         let net = methods::build(&p, 0).expect("builds").net;
         fits.push(t.elapsed().as_secs_f64());
@@ -255,32 +275,63 @@ fn main() {
         Err(_) if quick => vec![500],
         Err(_) => vec![500, 2000],
     };
+    // `RNNC_BENCH_SETTINGS="defaults20"`: which rows (tuned, defaults20, defaults10).
+    let settings: Vec<Setting> = std::env::var("RNNC_BENCH_SETTINGS")
+        .unwrap_or_else(|_| "tuned,defaults20,defaults10".into())
+        .split(',')
+        .map(|s| match s.trim() {
+            "tuned" => Setting::Tuned,
+            other => Setting::Defaults(
+                other
+                    .strip_prefix("defaults")
+                    .and_then(|v| v.parse().ok())
+                    .expect("tuned or defaultsDT (dt in ms)"),
+            ),
+        })
+        .collect();
     println!("Lorenz, reservoir(mode = drive), ReservoirPy's protocol (30 forecasts, z-error 0.4)");
     println!(
-        "{:>6} {:>22} {:>10} {:>12} {:>10} {:>8} {:>16}",
-        "N", "VPT median [IQR] (LT)", "rpy VPT", "fit (s)", "rpy fit", "ratio", "M neuron-steps/s"
+        "{:>6} {:>16} {:>22} {:>10} {:>12} {:>10} {:>8} {:>16}",
+        "N",
+        "options",
+        "VPT median [IQR] (LT)",
+        "rpy VPT",
+        "fit (s)",
+        "rpy fit",
+        "ratio",
+        "M neuron-steps/s"
     );
     for &n in &sizes {
-        let r = drive_row(n, &extra);
-        let q = |f: f64| r.vpt[((r.vpt.len() - 1) as f64 * f).round() as usize];
-        let rp = theirs(n);
-        println!(
-            "{:>6} {:>8.2} [{:.2}-{:.2}] {:>10} {:>12.3} {:>10} {:>8} {:>10.1} (rpy {})",
-            r.n,
-            median(&r.vpt),
-            q(0.25),
-            q(0.75),
-            rp.map_or("-".into(), |t| format!("{:.2}", t.0)),
-            r.fit,
-            rp.map_or("-".into(), |t| format!("{:.2}", t.1)),
-            rp.map_or("-".into(), |t| format!("{:.1}x", t.1 / r.fit)),
-            r.steps_per_s / 1e6,
-            rp.map_or("-".into(), |t| format!(
-                "{:.1} tf / {:.1} gen",
-                t.2 / 1e6,
-                t.3 / 1e6
-            )),
-        );
+        for &setting in &settings {
+            let r = drive_row(n, &extra, setting);
+            let q = |f: f64| r.vpt[((r.vpt.len() - 1) as f64 * f).round() as usize];
+            let rp = theirs(n);
+            let name = match setting {
+                Setting::Tuned => "tuned, dt 20 ms".to_string(),
+                Setting::Defaults(dt) => format!("defaults, dt {dt} ms"),
+            };
+            println!(
+                "{:>6} {:>16} {:>8.2} [{:.2}-{:.2}] {:>10} {:>12.3} {:>10} {:>8} {:>10.1} (rpy {})",
+                r.n,
+                name,
+                median(&r.vpt),
+                q(0.25),
+                q(0.75),
+                rp.map_or("-".into(), |t| format!("{:.2}", t.0)),
+                r.fit,
+                rp.map_or("-".into(), |t| format!("{:.2}", t.1)),
+                rp.map_or("-".into(), |t| format!("{:.1}x", t.1 / r.fit)),
+                r.steps_per_s / 1e6,
+                rp.map_or("-".into(), |t| format!(
+                    "{:.1} tf / {:.1} gen",
+                    t.2 / 1e6,
+                    t.3 / 1e6
+                )),
+            );
+        }
+    }
+    if std::env::var("RNNC_BENCH_DRIVE_ONLY").is_ok() {
+        return;
     }
     compiled_row();
     throughput_rows();

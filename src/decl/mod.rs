@@ -33,6 +33,8 @@ pub enum OptKind {
     IntVec,
     /// `auto` or a whole number.
     AutoInt,
+    /// `auto` or a number >= 0 (dimensionless).
+    AutoNum,
     /// A distribution call: `uniform(a, b)`.
     Dist,
     /// `random_patterns(count, seed = s)`.
@@ -68,6 +70,7 @@ impl OptKind {
             OptKind::Range => "range `lo .. hi`".into(),
             OptKind::IntVec => "list of whole numbers".into(),
             OptKind::AutoInt => "`auto` or whole number".into(),
+            OptKind::AutoNum => "`auto` or number >= 0".into(),
             OptKind::Dist => "`uniform(lo, hi)`".into(),
             OptKind::Patterns => "`random_patterns(n, seed = s)`".into(),
             OptKind::Axis => "`space.x` \\| `space.y` \\| `space.z`".into(),
@@ -251,6 +254,17 @@ impl FromOpt for Option<usize> {
         match v? {
             OptValue::Auto => Some(None),
             other => usize::from_opt(Some(other)).map(Some),
+        }
+    }
+}
+
+/// `auto` or a number: `None` is `auto`.
+impl FromOpt for Option<f64> {
+    fn from_opt(v: Option<&OptValue>) -> Option<Option<f64>> {
+        match v? {
+            OptValue::Auto => Some(None),
+            OptValue::Num(x) => Some(Some(*x)),
+            _ => None,
         }
     }
 }
@@ -545,16 +559,20 @@ declare! {
         /// `drive`: fit a readout on driven trajectories; `compile`: solve the weights from
         /// the system's equations, with no data.
         mode: ReservoirMode = K::Sym(ReservoirMode::NAMES), D::Sym(ReservoirMode::Drive.name());
-        /// Spectral radius of the random recurrent matrix.
-        spectral_radius: f64 = K::Num(0), D::Num(0.9);
+        /// Spectral radius of the random recurrent matrix. `auto`: a system's drive chooses
+        /// it by a validation search (docs/methods.md); a task uses 0.9.
+        spectral_radius: Option<f64> = K::AutoNum, D::Auto;
         /// Fraction of nonzero recurrent weights.
         density: f64 = K::Fraction, D::Num(0.1);
-        /// Scale of the uniform input weights.
-        input_scale: f64 = K::Num(0), D::Num(0.1);
-        /// Scale of the uniform biases.
-        bias: f64 = K::Num(0), D::Num(0.5);
-        /// Ridge regularization of the readout.
-        ridge: f64 = K::Num(0), D::Num(1e-7);
+        /// Scale of the uniform input weights (of the z-scored fed-back state in a system's
+        /// drive). `auto`: chosen by the validation search; a task uses 0.1.
+        input_scale: Option<f64> = K::AutoNum, D::Auto;
+        /// Scale of the uniform biases. `auto`: chosen by the validation search; a task
+        /// uses 0.5.
+        bias: Option<f64> = K::AutoNum, D::Auto;
+        /// Ridge regularization of the readout. `auto`: chosen by the validation search
+        /// (relative to the Gram matrix's mean eigenvalue); a task uses 1e-7.
+        ridge: Option<f64> = K::AutoNum, D::Auto;
         /// Driven time discarded before fitting, at the start of each start's trajectory.
         washout: f64 = K::Num(1), D::Num(10.0);
         /// Driven time fitted (shared by the starts).

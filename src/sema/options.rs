@@ -740,6 +740,16 @@ impl Sema<'_> {
                 )
                 .map(|k| OptValue::Num(k as f64))
             }
+            OptKind::AutoNum => {
+                if e.as_name() == Some("auto") {
+                    return Some(OptValue::Auto);
+                }
+                let num = Opt {
+                    kind: OptKind::Num(0),
+                    ..*opt
+                };
+                self.option_value(&num, e, inputs)
+            }
             OptKind::Bool => match self.constant(&scope, e)?.0 {
                 Value::Bool(b) => Some(OptValue::Bool(b)),
                 _ => bad(self, format!("`{}` is `true` or `false`", opt.name), None),

@@ -124,7 +124,14 @@ fn valid_prediction_times(src: &str, f: &rnnc::check::forecast::Forecast) -> Vec
     let p = &a.program;
     let t0 = std::time::Instant::now();
     let net = methods::build(p, 0).unwrap().net;
-    eprintln!("built in {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
+    eprintln!(
+        "built in {:.1} ms; chosen: {}",
+        t0.elapsed().as_secs_f64() * 1e3,
+        net.meta
+            .options
+            .get("chosen")
+            .unwrap_or(&serde_json::Value::Null)
+    );
     let rnnc::sema::model::Target::System(inst) = &p.networks[0].target else {
         panic!()
     };
@@ -167,6 +174,129 @@ fn driven_lorenz_predicts_as_long_as_reservoirpy() {
     eprintln!("valid prediction times (Lyapunov times): {v:.2?}");
     let median = rnnc::check::forecast::median(&v);
     assert!(median >= 9.45, "median {median}");
+}
+
+/// The anchor's forecast protocol (benches/reservoir.rs): 10 starts 30 s apart after 240 s,
+/// 10 s of teacher forcing, 20 Lyapunov times each.
+fn anchor_protocol(starts: usize) -> rnnc::check::forecast::Forecast {
+    rnnc::check::forecast::Forecast {
+        starts,
+        transient: 240.0,
+        gap: 30.0,
+        horizon: 20.0 / 0.9056,
+        sync: Some(10.0),
+        ..Default::default()
+    }
+}
+
+/// A driven Lorenz network of `n` units, `train` seconds, dt 20 ms and rnnc's default `tau`,
+/// with `options` added to `mode = drive`.
+fn driven_lorenz(n: usize, train: &str, options: &str, seed: u64) -> String {
+    format!(
+        "import std.systems\n\
+         network esn for Lorenz {{\n\
+           method = reservoir(mode = drive, train = {train}{options})\n\
+           neurons = {n}\n dt = 20 ms\n seed = {seed}\n}}\n"
+    )
+}
+
+/// `reservoir(mode = drive)` with its options left `auto` chooses them by a validation search
+/// on held-out stretches of its own training data (docs/methods.md) and forecasts Lorenz
+/// longer than the earlier fixed defaults (spectral radius 0.9, input scale 0.1, bias 0.5,
+/// ridge 1e-7): 200 units, 100 s of training, dt 20 ms and the default `tau`, two seeds of 10
+/// forecasts each.
+#[test]
+fn drive_defaults_beat_the_old_defaults() {
+    let old = ", spectral_radius = 0.9, input_scale = 0.1, bias = 0.5, ridge = 1e-7";
+    let median_of = |options: &str| {
+        let mut v = Vec::new();
+        for seed in 0..2 {
+            v.extend(valid_prediction_times(
+                &driven_lorenz(200, "100 s", options, seed),
+                &anchor_protocol(10),
+            ));
+        }
+        v.sort_by(f64::total_cmp);
+        rnnc::check::forecast::median(&v)
+    };
+    let (new, before) = (median_of(""), median_of(old));
+    eprintln!("median VPT: defaults {new:.2} LT, old defaults {before:.2} LT");
+    assert!(new > before + 1.0, "defaults {new}, old defaults {before}");
+}
+
+/// What the search chose is in the manifest's options (`chosen`), and options given are
+/// kept as given: `bias = 1.5` is not searched.
+#[test]
+fn the_drive_search_reports_its_choice_and_keeps_given_options() {
+    let src = driven_lorenz(60, "20 s", ", bias = 1.5", 0);
+    let mut db = SourceDb::new();
+    let a = driver::analyze_text(&mut db, &FsLoader, "t.rnn", &src);
+    assert!(!a.has_errors(), "{:?}", a.diagnostics);
+    let net = methods::build(&a.program, 0).unwrap().net;
+    let opts = &net.meta.options;
+    assert_eq!(opts["bias"], 1.5);
+    assert_eq!(opts["spectral_radius"], "auto");
+    let chosen = &opts["chosen"];
+    assert!(chosen.get("bias").is_none(), "{chosen}");
+    for k in ["spectral_radius", "input_scale", "ridge"] {
+        assert!(chosen[k].as_f64().is_some_and(|v| v > 0.0), "{k}: {chosen}");
+    }
+    assert!(chosen["candidates"].as_u64().unwrap() >= 7, "{chosen}");
+    // Everything given: no search, nothing chosen.
+    let src = driven_lorenz(
+        60,
+        "20 s",
+        ", bias = 1.5, spectral_radius = 0.8, input_scale = 0.3, ridge = 1e-8",
+        0,
+    );
+    let a = driver::analyze_text(&mut db, &FsLoader, "u.rnn", &src);
+    let net = methods::build(&a.program, 0).unwrap().net;
+    assert!(net.meta.options.get("chosen").is_none());
+}
+
+/// `auto` options: `auto` may be written, a number is checked as before (>= 0), and the
+/// typed value is `None` for `auto`.
+#[test]
+fn auto_options_take_auto_or_a_number() {
+    let mut db = SourceDb::new();
+    let ok = driven_lorenz(60, "20 s", ", ridge = auto, bias = 1.5", 0);
+    let a = driver::analyze_text(&mut db, &FsLoader, "t.rnn", &ok);
+    assert!(!a.has_errors(), "{:?}", a.diagnostics);
+    let rnnc::decl::Method::Reservoir(o) = &a.program.networks[0].method.kind else {
+        panic!("a reservoir")
+    };
+    assert_eq!(
+        (o.ridge, o.bias, o.spectral_radius),
+        (None, Some(1.5), None)
+    );
+    let bad = driven_lorenz(60, "20 s", ", ridge = -1", 0);
+    let a = driver::analyze_text(&mut db, &FsLoader, "u.rnn", &bad);
+    let e = a
+        .diagnostics
+        .iter()
+        .find(|d| d.is_error())
+        .expect("an error");
+    assert_eq!(e.code.name, "rnnc::call::bad_value");
+    assert!(
+        e.message.contains("`ridge` must be a number >= 0"),
+        "{}",
+        e.message
+    );
+}
+
+/// Drive mode at its defaults under the anchor's protocol, 500 units (the bench's figure in
+/// one seed): `cargo test --test it drive_defaults_at_500 -- --ignored --nocapture`.
+#[test]
+#[ignore = "slow in debug builds; benches/reservoir.rs measures it"]
+fn drive_defaults_at_500() {
+    for dt in ["20 ms", "10 ms"] {
+        let src = driven_lorenz(500, "200 s", "", 0).replace("20 ms", dt);
+        let v = valid_prediction_times(&src, &anchor_protocol(10));
+        eprintln!(
+            "dt {dt}: {v:.2?}, median {:.2}",
+            rnnc::check::forecast::median(&v)
+        );
+    }
 }
 
 /// The stdlib's logic gates compiled with no data (200 units each; their inputs enter

@@ -91,6 +91,7 @@ const BLOCK: usize = 512;
 
 /// Ridge regression of several targets on the same states (no masks): one Gram matrix for
 /// all of them, streamed in blocks like [`Ridge`].
+#[derive(Clone)]
 pub struct SharedRidge {
     n: usize,
     m: usize,
@@ -124,6 +125,25 @@ impl SharedRidge {
             block_y: Vec::with_capacity(BLOCK * outputs),
             block_w: Vec::with_capacity(BLOCK),
         }
+    }
+
+    /// Samples added.
+    pub fn count(&self) -> usize {
+        self.count + self.block_w.len()
+    }
+
+    /// The centred Gram matrix's trace / N (its mean eigenvalue): the scale a relative ridge
+    /// is measured in; 0 before two samples.
+    pub fn mean_eigenvalue(&mut self) -> f64 {
+        self.flush();
+        let t = self.weight;
+        if self.count < 2 || t <= 0.0 {
+            return 0.0;
+        }
+        let trace: f64 = (0..self.n)
+            .map(|i| self.gram[(i, i)] - self.sum_q[i] * self.sum_q[i] / t)
+            .sum();
+        trace.max(0.0) / self.n as f64
     }
 
     /// One state `q` and its targets `y` (one per output).
