@@ -147,6 +147,25 @@ pub fn build_one(
         network.name,
         built.net.n()
     );
+    // Options a drive left `auto` and chose by its validation search (the manifest's
+    // `options.chosen`).
+    if let Some(c) = built.net.meta.options.get("chosen") {
+        let parts: Vec<String> = ["spectral_radius", "input_scale", "bias", "ridge"]
+            .iter()
+            .filter_map(|k| {
+                c.get(*k)
+                    .and_then(|v| v.as_f64())
+                    .map(|v| format!("{k} = {v:.3e}"))
+            })
+            .collect();
+        if !parts.is_empty() {
+            eprintln!(
+                "  chosen by validation: {} ({} candidates)",
+                parts.join(", "),
+                c.get("candidates").map_or("?".into(), |v| v.to_string())
+            );
+        }
+    }
     // The low-rank theory's cross-check, for `fixed_points` to be compared with.
     if let Some(mf) = &built.mean_field {
         let list = |stable: bool| {
