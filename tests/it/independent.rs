@@ -186,7 +186,7 @@ const SYSTEMS: &[(&str, &str)] = &[
         "Latch",
         "simulate 2 s with set = pulse(0.5 s, 100 ms), reset = pulse(1.2 s, 100 ms)\n    expect nrmse < 10%",
     ),
-    ("Duffing", "simulate 10 s\n    expect nrmse < 10%"),
+    ("Duffing", "simulate 10 s from x = 0.5, v = 0\n    expect nrmse < 10%"),
     (
         "Lorenz",
         "simulate 60 s\n    expect attractor_distance < 0.6\n    expect lyapunov_max > 0",
