@@ -206,6 +206,9 @@ fn figures_text(f: &rnnc::methods::Figures) -> String {
     if let Some(c) = f.condition {
         out += &format!(", condition {c:.1e}");
     }
+    if let Some(a) = f.training_accuracy {
+        out += &format!(", training accuracy {:.1} %", 100.0 * a);
+    }
     out += &format!(", max |w| {:.1e}", f.max_weight);
     out
 }

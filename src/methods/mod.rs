@@ -39,6 +39,9 @@ pub struct Figures {
     pub condition: Option<f64>,
     /// `reservoir(mode = compile)`: the degree compiled.
     pub degree: Option<usize>,
+    /// A network that realizes a task: the fraction of its first set of training trials
+    /// (stream `training trials`) whose every expectation holds, as `accuracy` scores them.
+    pub training_accuracy: Option<f64>,
 }
 
 /// A one-step flow-map error above this fraction of the system's step gets
@@ -73,8 +76,8 @@ pub fn not_implemented(what: &str, span: Span) -> Diagnostic {
 }
 
 /// Builds network `index` of `program`, then measures it (`Built::figures`): the largest
-/// weight, and for a network that realizes a system its one-step flow-map error, with a
-/// warning when that is large.
+/// weight, for a network that realizes a system its one-step flow-map error (with a warning
+/// when that is large), for one that realizes a task its accuracy on its training trials.
 pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
     let mut built = build_method(program, index)?;
     let network = &program.networks[index];
@@ -82,6 +85,17 @@ pub fn build(program: &Program, index: usize) -> Result<Built, BuildError> {
     if let Target::System(inst) = &network.target {
         if let Ok(lat) = Latent::new(&program.systems[inst.system], inst) {
             built.figures.flow_error = flow::one_step_error(&built.net, &lat, 256, network.seed);
+        }
+    }
+    if let Target::Task(ti) = &network.target {
+        let task = &program.tasks[*ti];
+        if let Ok(trials) =
+            crate::task::generate(task, built.net.dt, network.seed, "training trials")
+        {
+            built.figures.training_accuracy =
+                crate::task::accuracy(&built.net, &trials, &crate::progress::Silent)
+                    .ok()
+                    .map(|(a, _)| a);
         }
     }
     if let Some(e) = built.figures.flow_error {

@@ -323,3 +323,19 @@ fn the_reported_failure_is_the_earliest_in_time_with_its_condition_and_channel()
     assert_eq!(f.trial, 0);
     assert!((f.time - 0.005).abs() < 1e-12, "{f}");
 }
+
+/// The build line's task figure: a driven reservoir's accuracy on its own training trials,
+/// 100 % where the readout fits the task and 0 % where 30 units cannot hold a level to 0.001.
+#[test]
+fn a_task_build_reports_its_training_accuracy() {
+    let hold = program(
+        "task Hold {\n    input cue\n    output y\n    vary level in [0.25, 0.5]\n    trial {\n        period show 50 ms { cue = level; expect y = level within 0.2 after 40 ms }\n        period hold 50 ms { expect y = level within 0.001 }\n    }\n}\nnetwork hold for Hold { neurons = 30 }\n",
+    );
+    let built = rnnc::methods::build(&hold, 0).unwrap();
+    assert_eq!(built.figures.training_accuracy, Some(0.0));
+    let go = program(
+        "task Show {\n    input cue\n    output y\n    vary level in [0.25, 0.5]\n    trial {\n        period show 100 ms { cue = level; expect y = level within 0.2 after 80 ms }\n    }\n}\nnetwork show for Show { neurons = 200 }\n",
+    );
+    let built = rnnc::methods::build(&go, 0).unwrap();
+    assert_eq!(built.figures.training_accuracy, Some(1.0));
+}
