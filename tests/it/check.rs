@@ -5,7 +5,7 @@ use rnnc::net::Recurrent;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn rnnc(args: &[&str]) -> (i32, String, String) {
+pub(crate) fn rnnc(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_rnnc"))
         .args(args)
         .output()
@@ -17,7 +17,7 @@ fn rnnc(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn tmp(name: &str) -> PathBuf {
+pub(crate) fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("rnnc-check-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d

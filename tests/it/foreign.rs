@@ -4,26 +4,8 @@
 //! with the archive builders of `tests/it/npz/hostile.rs`, so the test knows every number in it.
 
 use crate::npz::hostile::{archive, npy_f8, stored};
-use std::path::PathBuf;
-use std::process::Command;
 
-fn rnnc(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rnnc"))
-        .args(args)
-        .output()
-        .expect("runs rnnc");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rnnc-foreign-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use crate::check::{rnnc, tmp};
 
 /// A linear network (`alpha = 1`, identity encoder) whose step is exactly `w` (row-major,
 /// n x n): its state after k steps is `w^k x0`. `w_out` has `rows` rows (row-major, n

@@ -284,21 +284,6 @@ fn auto_options_take_auto_or_a_number() {
     );
 }
 
-/// Drive mode at its defaults under the anchor's protocol, 500 units (the bench's figure in
-/// one seed): `cargo test --test it drive_defaults_at_500 -- --ignored --nocapture`.
-#[test]
-#[ignore = "slow in debug builds; benches/reservoir.rs measures it"]
-fn drive_defaults_at_500() {
-    for dt in ["20 ms", "10 ms"] {
-        let src = driven_lorenz(500, "200 s", "", 0).replace("20 ms", dt);
-        let v = valid_prediction_times(&src, &anchor_protocol(10));
-        eprintln!(
-            "dt {dt}: {v:.2?}, median {:.2}",
-            rnnc::check::forecast::median(&v)
-        );
-    }
-}
-
 /// The stdlib's logic gates compiled with no data (200 units each; their inputs enter
 /// nonlinearly, so the compile runs over the joint monomials of state and inputs): from
 /// x = 0, every input combination settles on the gate's truth value (+1 true, -1 false).
